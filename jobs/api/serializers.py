@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from jobs.models import Job, JobEvent
+
+
+class JobEnqueueSerializer(serializers.Serializer):
+    handler = serializers.CharField(max_length=200)
+    args = serializers.DictField(required=False, default=dict)
+    queue = serializers.CharField(max_length=64, required=False)
+    priority = serializers.IntegerField(required=False, min_value=-100, max_value=100)
+    max_attempts = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    timeout = serializers.IntegerField(required=False, min_value=1)
+    delay = serializers.FloatField(required=False, min_value=0, max_value=366 * 86400)
+    run_after = serializers.DateTimeField(required=False)
+    unique_key = serializers.CharField(required=False, max_length=200, allow_blank=False)
+
+    def validate_timeout(self, value: int) -> int:
+        if value > settings.JOBS_MAX_TIMEOUT:
+            raise serializers.ValidationError(f"Ensure this value is less than or equal to {settings.JOBS_MAX_TIMEOUT}.")
+        return value
+
+    def validate(self, data: dict) -> dict:
+        if "delay" in data and "run_after" in data:
+            raise serializers.ValidationError({"run_after": ["Give either delay or run_after, not both."]})
+        return data
+
+
+class JobEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = JobEvent
+        fields = ["at", "kind", "attempt", "actor", "message"]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    status_url = serializers.SerializerMethodField()
+    duration = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "handler", "args", "queue", "priority", "status", "attempts", "max_attempts", "timeout",
+            "run_after", "unique_key", "progress", "result", "error", "requested_by", "trace_id", "worker",
+            "cancel_requested_at", "created_at", "started_at", "finished_at", "heartbeat_at", "duration",
+            "status_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_status_url(self, job: Job) -> str:
+        path = reverse("api:job-detail", args=[job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_duration(self, job: Job) -> float | None:
+        return job.duration.total_seconds() if job.duration is not None else None
+
+
+class JobDetailSerializer(JobSerializer):
+    events = serializers.SerializerMethodField()
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+    def get_events(self, job: Job) -> list[dict]:
+        return JobEventSerializer(job.events.select_related("actor"), many=True).data

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from jobs.api import views
+
+urlpatterns = [
+    path("jobs/", views.JobListEnqueueApi.as_view(), name="job-list"),
+    path("jobs/<int:pk>/", views.JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<int:pk>/retry/", views.JobRetryApi.as_view(), name="job-retry"),
+    path("jobs/<int:pk>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),
+]

@@ -1,0 +1,59 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import NewestFirstPagination
+from jobs import selectors, services
+from jobs.api.serializers import JobDetailSerializer, JobEnqueueSerializer, JobSerializer
+from jobs.filters import JobFilter
+from jobs.tracing import trace_id_from_traceparent
+
+
+def accepted(job, request) -> Response:
+    """202 with the job and where to poll it."""
+    data = JobSerializer(job, context={"request": request}).data
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]})
+
+
+class JobListEnqueueApi(generics.ListAPIView):
+    """GET: the jobs you may see, newest first. POST: enqueue a job; 202 with its status URL."""
+
+    serializer_class = JobSerializer
+    pagination_class = NewestFirstPagination
+    filterset_class = JobFilter
+
+    def get_queryset(self):
+        return selectors.job_list(user=self.request.user)
+
+    @extend_schema(request=JobEnqueueSerializer, responses={202: JobSerializer})
+    def post(self, request):
+        serializer = JobEnqueueSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = services.job_enqueue(
+            **serializer.validated_data,
+            requested_by=request.user,
+            trace_id=trace_id_from_traceparent(request.headers.get("traceparent")),
+        )
+        return accepted(job, request)
+
+
+class JobDetailApi(APIView):
+    @extend_schema(responses=JobDetailSerializer)
+    def get(self, request, pk):
+        job = selectors.job_get(job_id=pk, user=request.user)
+        return Response(JobDetailSerializer(job, context={"request": request}).data)
+
+
+class JobRetryApi(APIView):
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request, pk):
+        job = services.job_retry(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
+        return accepted(job, request)
+
+
+class JobCancelApi(APIView):
+    @extend_schema(request=None, responses={202: JobSerializer})
+    def post(self, request, pk):
+        job = services.job_cancel(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
+        return accepted(job, request)

@@ -1,0 +1,20 @@
+from importlib import import_module
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.utils.module_loading import module_has_submodule
+
+
+class JobsConfig(AppConfig):
+    name = "jobs"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jobs import checks, runner  # noqa: F401  (system checks; the worker's spawn hook)
+
+        # Every app's `handlers` module registers its handlers, in web and worker processes alike.
+        for config in apps.get_app_configs():
+            if module_has_submodule(config.module, "handlers"):
+                import_module(f"{config.name}.handlers")
+        for module in settings.JOBS_HANDLER_MODULES:
+            import_module(module)

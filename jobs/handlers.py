@@ -1,0 +1,34 @@
+"""Built-in handlers for demonstrations, benchmarks and tests."""
+
+import time
+
+from jobs.context import JobContext
+from jobs.exceptions import PermanentJobError
+from jobs.registry import exponential, handler
+
+
+@handler("jobs.noop", max_attempts=1, timeout=30)
+def noop(ctx: JobContext) -> None:
+    """Does nothing: measures the job system's own cost."""
+
+
+@handler("jobs.sleep", timeout=3600)
+def sleep(ctx: JobContext, *, seconds: float = 1.0, steps: int = 10) -> dict:
+    """Sleeps `seconds` in `steps`, reporting progress and stopping when cancelled."""
+    steps = max(1, int(steps))
+    for step in range(steps):
+        ctx.raise_if_cancelled()
+        time.sleep(float(seconds) / steps)
+        ctx.progress(done=step + 1, total=steps)
+    return {"slept": seconds}
+
+
+@handler("jobs.fail", backoff=exponential(base=0.5, factor=2, cap=5))
+def fail(ctx: JobContext, *, message: str = "failed on purpose", succeed_on_attempt: int = 0,
+         permanent: bool = False) -> dict:
+    """Raises until attempt `succeed_on_attempt` (0: always); `permanent` fails without retries."""
+    if succeed_on_attempt and ctx.attempt >= succeed_on_attempt:
+        return {"succeeded_on_attempt": ctx.attempt}
+    if permanent:
+        raise PermanentJobError(message)
+    raise RuntimeError(message)

@@ -1,0 +1,26 @@
+"""Every read of jobs that is shown to someone: API, pages, admin and commands go through these."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from jobs.exceptions import JobNotFound
+from jobs.models import Job, JobEvent
+
+
+def job_list(*, user=None) -> QuerySet[Job]:
+    """Jobs `user` may see (staff: all; others: their own), newest first. None means no restriction."""
+    jobs = Job.objects.select_related("requested_by")
+    return jobs if user is None else jobs.visible_to(user)
+
+
+def job_get(*, job_id, user=None) -> Job:
+    """One job `user` may see; JobNotFound otherwise (another user's job is not revealed)."""
+    try:
+        return job_list(user=user).get(pk=int(job_id))
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise JobNotFound(f"Job {job_id} not found.") from None
+
+
+def job_events(*, job: Job) -> list[JobEvent]:
+    return list(job.events.select_related("actor"))

@@ -1,0 +1,113 @@
+"""What an operator or a client does to a job: cancel and retry, one at a time or in bulk."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jobs import runner
+from jobs.exceptions import DuplicateJob, JobError, JobStateConflict
+from jobs.models import Job, JobEvent
+
+
+@transaction.atomic
+def job_cancel(*, job: Job, by=None) -> Job:
+    """A QUEUED job is CANCELLED at once and never runs; a RUNNING one is asked to stop and ends
+    CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict once finished."""
+    now = timezone.now()
+    actor = _actor(by)
+    if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.CANCELLED, finished_at=now):
+        JobEvent.objects.create(job=job, at=now, kind=JobEvent.Kind.CANCELLED, attempt=job.attempts, actor=actor)
+    elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, cancel_requested_at__isnull=True).update(
+        cancel_requested_at=now
+    ):
+        JobEvent.objects.create(
+            job=job, at=now, kind=JobEvent.Kind.CANCEL_REQUESTED, attempt=job.attempts, actor=actor
+        )
+    job.refresh_from_db()
+    if job.status not in (Job.Status.CANCELLED, Job.Status.RUNNING):
+        raise JobStateConflict(f"Job #{job.pk} is {job.status} and cannot be cancelled.")
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job: Job, by=None) -> Job:
+    """Queue a FAILED or CANCELLED job again with fresh attempts, keeping its history.
+    Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            retried = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
+                status=Job.Status.QUEUED,
+                attempts=0,
+                run_after=now,
+                dispatched_at=now,
+                cancel_requested_at=None,
+                result=None,
+                error=None,
+                progress={},
+                worker="",
+                started_at=None,
+                finished_at=None,
+            )
+    except IntegrityError:
+        raise DuplicateJob(
+            f"Another active job holds the unique key {job.unique_key!r}.", existing_id=_holder(job)
+        ) from None
+    job.refresh_from_db()
+    if not retried:
+        raise JobStateConflict(f"Job #{job.pk} is {job.status}; only failed or cancelled jobs can be retried.")
+    JobEvent.objects.create(job=job, at=now, kind=JobEvent.Kind.RETRIED, actor=_actor(by))
+    transaction.on_commit(partial(runner.dispatch, job))
+    return job
+
+
+def _holder(job: Job) -> int:
+    return Job.objects.active().filter(unique_key=job.unique_key).values_list("pk", flat=True).first() or 0
+
+
+def _actor(by):
+    return by if by is not None and by.is_authenticated else None
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: how many jobs it changed, and why it skipped the others."""
+
+    done: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def summary(self, verb: str) -> str:
+        text = f"{verb} {self.done} job{'s' if self.done != 1 else ''}"
+        if self.skipped:
+            text += "; skipped " + ", ".join(f"{n} ({reason})" for reason, n in self.skipped.most_common())
+        return text + "."
+
+
+def _many(action, jobs, by) -> BulkOutcome:
+    outcome = BulkOutcome()
+    for job in jobs:
+        try:
+            action(job=job, by=by)
+            outcome.done += 1
+        except JobError as exc:
+            outcome.skipped[_reason(exc, job)] += 1
+    return outcome
+
+
+def _reason(exc: JobError, job: Job) -> str:
+    return "unique key taken" if isinstance(exc, DuplicateJob) else f"already {job.status}"
+
+
+def job_cancel_many(*, jobs, by=None) -> BulkOutcome:
+    """Cancel each job that allows it; count the others by reason."""
+    return _many(job_cancel, jobs, by)
+
+
+def job_retry_many(*, jobs, by=None) -> BulkOutcome:
+    """Retry each failed or cancelled job; count the others by reason."""
+    return _many(job_retry, jobs, by)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UpdaterConfig(AppConfig):
+    name = "updater"
+    default_auto_field = "django.db.models.BigAutoField"
