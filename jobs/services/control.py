@@ -28,9 +28,12 @@ def job_cancel(*, job: Job, by=None) -> Job:
         JobEvent.objects.create(
             job=job, at=now, kind=JobEvent.Kind.CANCEL_REQUESTED, attempt=job.attempts, actor=actor
         )
+    else:
+        job.refresh_from_db()
+        if job.status != Job.Status.RUNNING:  # a running job already asked to stop: idempotent
+            raise JobStateConflict(f"Job #{job.pk} is {job.status} and cannot be cancelled.")
+        return job
     job.refresh_from_db()
-    if job.status not in (Job.Status.CANCELLED, Job.Status.RUNNING):
-        raise JobStateConflict(f"Job #{job.pk} is {job.status} and cannot be cancelled.")
     return job
 
 

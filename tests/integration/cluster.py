@@ -1,0 +1,95 @@
+"""A real `manage.py qcluster` subprocess pointed at the test database, for crash and recovery tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+LOG_DIR = BASE_DIR / "artifacts" / "qcluster"
+
+# Short clocks so that a death is noticed in seconds; the logic is the same as in production.
+FAST_CLOCKS = {
+    "JOBS_HEARTBEAT_SECONDS": "0.5",
+    "JOBS_STALE_SECONDS": "3",
+    "JOBS_PUMP_SECONDS": "0.2",
+    "JOBS_REDISPATCH_SECONDS": "3",
+    "JOBS_CANCEL_GRACE_SECONDS": "5",
+    "JOBS_BROKER_POLL": "0.1",
+}
+
+
+def database_url() -> str:
+    """The URL of the database the test process is using right now (the test database)."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class Cluster:
+    def __init__(self, name: str, **env: str):
+        self.name = name
+        self.env = {**os.environ, **FAST_CLOCKS, "DATABASE_URL": database_url(), "DJANGO_DEBUG": "0", **env}
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> Cluster:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        log = open(LOG_DIR / f"{self.name}-{self.starts}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill() takes the workers down with it
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a crash or an OOM kill would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # the parent only, as a process manager does: it stops its workers
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.proc:  # a stray worker left in the group must not outlive the test
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    """Poll `condition` until it returns a truthy value; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {message}")
+
+
+@pytest.fixture
+def worker_cluster(request, transactional_db):
+    """Start one qcluster (2 workers) on the test database; stopped at teardown."""
+    cluster = Cluster(request.node.name[:60]).start()
+    yield cluster
+    cluster.stop()
