@@ -1,0 +1,92 @@
+"""`make run`: prepare everything, then run the web server and one qcluster per queue together.
+
+Creates .env on first run (a fresh secret key and demo admin password), migrates, collects static
+files, creates the demo data, starts gunicorn and the workers, prints the address and the login.
+Ctrl-C stops them all."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = BASE_DIR / ".env"
+PYTHON = sys.executable
+
+
+def ensure_env_file() -> None:
+    if ENV_FILE.exists():
+        return
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    lines = [line for line in lines if not line.startswith(("DJANGO_DEBUG=", "DJANGO_SECRET_KEY="))]
+    lines += [
+        "",
+        "# Written by make run on first start.",
+        "DJANGO_DEBUG=0",
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
+        "DEMO_ADMIN_USERNAME=admin",
+        f"DEMO_ADMIN_PASSWORD={secrets.token_urlsafe(12)}",
+    ]
+    ENV_FILE.write_text("\n".join(lines) + "\n")
+    print(f"Wrote {ENV_FILE.name} with a new secret key and demo admin password.")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, check=True)
+
+
+def main() -> int:
+    ensure_env_file()
+    os.chdir(BASE_DIR)
+    manage("migrate", "--noinput", "-v", "0")
+    manage("collectstatic", "--noinput", "-v", "0")
+    manage("demo_data")
+
+    import environ
+
+    env = environ.Env()
+    environ.Env.read_env(ENV_FILE)
+    port = env.int("PORT", default=8000)
+    queues = env.list("JOBS_QUEUES", default=["default"])
+    children = [
+        subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+             "--threads", "4", "--access-logfile", "-"]  # fmt: skip
+        )
+    ]
+    for queue in queues:  # django-q2 picks the queue a cluster serves from this variable only
+        children.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], env={**os.environ, "Q_CLUSTER_NAME": queue}))
+    print(
+        f"\n  Long Process API is running: http://127.0.0.1:{port}/\n"
+        f"  Log in as {env('DEMO_ADMIN_USERNAME', default='admin')} / {env('DEMO_ADMIN_PASSWORD', default='(see .env)')}\n"
+        f"  API docs: http://127.0.0.1:{port}/api/docs/   Admin: http://127.0.0.1:{port}/admin/\n"
+        f"  Workers: {len(queues)} qcluster(s) for queue(s) {', '.join(queues)}. Ctrl-C stops everything.\n",
+        flush=True,
+    )
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 20
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    print("A server process exited; stopping the others.", file=sys.stderr)
+    stop()
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
