@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from jobs.exceptions import DuplicateJob, InvalidJob, JobNotFound, JobStateConflict, UnknownHandler
+from updater.exceptions import FeedTooLarge
 
 
 class PayloadTooLarge(APIException):
@@ -21,6 +22,8 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge()
     if isinstance(exc, UnknownHandler):
         return Response({"handler": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, FeedTooLarge):
+        return Response({"file": [str(exc)]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, InvalidJob):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, JobNotFound):

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "jobs",
     "updater",
 ]
+if env.bool("BENCH_CEILING", default=False):  # make bench only: the bare insert endpoint (bench/ceiling)
+    INSTALLED_APPS += ["bench.ceiling"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -94,7 +96,7 @@ CACHES = {
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "jobs:login"
 LOGIN_REDIRECT_URL = "/jobs/"
 
 LANGUAGE_CODE = "en-us"
@@ -145,7 +147,7 @@ JOBS_MAX_TIMEOUT = env.int("JOBS_MAX_TIMEOUT", default=3600)
 JOBS_DEFAULT_TIMEOUT = env.int("JOBS_DEFAULT_TIMEOUT", default=600)
 JOBS_DEFAULT_MAX_ATTEMPTS = env.int("JOBS_DEFAULT_MAX_ATTEMPTS", default=3)
 JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=2.0)
-JOBS_STALE_SECONDS = env.float("JOBS_STALE_SECONDS", default=15.0)
+JOBS_STALE_SECONDS = env.float("JOBS_STALE_SECONDS", default=10.0)
 JOBS_PUMP_SECONDS = env.float("JOBS_PUMP_SECONDS", default=0.5)
 JOBS_REDISPATCH_SECONDS = env.float("JOBS_REDISPATCH_SECONDS", default=30.0)
 JOBS_CANCEL_GRACE_SECONDS = env.float("JOBS_CANCEL_GRACE_SECONDS", default=30.0)

@@ -212,3 +212,29 @@ def _on_worker_spawn(sender, proc_name, **kwargs) -> None:
 
 
 post_spawn.connect(_on_worker_spawn, dispatch_uid="jobs.runner.worker_daemon")
+
+
+def cluster_stats() -> list[dict]:
+    """The qcluster processes alive now, from the stats django-q2 keeps in the shared cache (each
+    cluster refreshes its entry every few seconds; a dead one expires). Never raises: [] on error."""
+    from django_q.status import Stat
+
+    try:
+        stats = Stat.get_all(broker=_broker(settings.JOBS_QUEUES[0]))
+    except Exception:
+        logger.exception("cluster stats unavailable", extra={"action": "cluster.stats_failed"})
+        return []
+    now = timezone.now()
+    return [
+        {
+            "cluster_id": str(stat.cluster_id),
+            "host": stat.host,
+            "pid": stat.pid,
+            "status": stat.status,
+            "workers": len(stat.workers),
+            "reincarnations": stat.reincarnations,
+            "uptime_seconds": (now - stat.tob).total_seconds() if stat.tob else None,
+            "seen_at": stat.timestamp,
+        }
+        for stat in stats
+    ]

@@ -57,7 +57,8 @@ def job_enqueue(
     if spec.concurrency_limit:
         job.concurrency_key = f"{spec.name}:{spec.concurrency_key(args) if spec.concurrency_key else ''}"
         job.concurrency_limit = spec.concurrency_limit
-    immediate = job.run_after <= now
+    # A job under a concurrency limit waits for the pump, which hands out only free slots.
+    immediate = job.run_after <= now and not job.concurrency_key
     if immediate:
         job.dispatched_at = now
     _insert(job)

@@ -5,11 +5,13 @@ decides what still has to run."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs import runner
@@ -28,11 +30,34 @@ def job_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
-        jobs = list(due.only("id", "queue", "timeout")[:limit])
+        jobs = _within_concurrency_limits(list(due.only(*DISPATCH_FIELDS)[:limit]))
         Job.objects.filter(pk__in=[job.pk for job in jobs], dispatched_at__isnull=True).update(dispatched_at=now)
         for job in jobs:
             transaction.on_commit(partial(runner.dispatch, job))
     return len(jobs)
+
+
+DISPATCH_FIELDS = ("id", "queue", "timeout", "concurrency_key", "concurrency_limit")
+
+
+def _within_concurrency_limits(jobs: list[Job]) -> list[Job]:
+    """Drop the jobs whose concurrency key has no free slot: jobs running or already handed to a
+    broker hold one. Waiting jobs then cost nothing until a slot frees, instead of a claim a second."""
+    keys = {job.concurrency_key for job in jobs if job.concurrency_key}
+    if not keys:
+        return jobs
+    busy = Counter(
+        Job.objects.filter(concurrency_key__in=keys)
+        .filter(Q(status=Job.Status.RUNNING) | Q(status=Job.Status.QUEUED, dispatched_at__isnull=False))
+        .values_list("concurrency_key", flat=True)
+    )
+    allowed = []
+    for job in jobs:
+        if job.concurrency_key and busy[job.concurrency_key] >= (job.concurrency_limit or 1):
+            continue
+        busy[job.concurrency_key] += 1
+        allowed.append(job)
+    return allowed
 
 
 def job_requeue_stale(*, now: datetime | None = None, limit: int = 100) -> int:

@@ -309,3 +309,21 @@ def test_handler_log_lines_join_the_history():
     claimed = services.job_claim(job_id=job.pk, worker="w")
     JobContext(claimed).log("half way")
     assert job.events.get().message == "half way"
+
+
+def test_the_pump_hands_out_only_free_concurrency_slots(django_capture_on_commit_callbacks):
+    from jobs import registry
+
+    @registry.handler("tests.one_at_a_time", concurrency_limit=1)
+    def one_at_a_time(ctx):
+        return None
+
+    first, second = enqueue("tests.one_at_a_time"), enqueue("tests.one_at_a_time")
+    assert first.dispatched_at is None  # left to the pump
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.job_dispatch_due() == 1
+    assert dispatched_job_ids() == [first.pk]
+    runner.run(first.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.job_dispatch_due() == 1  # the slot is free again
+    assert dispatched_job_ids()[-1] == second.pk

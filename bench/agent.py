@@ -1,0 +1,57 @@
+"""One measurement inside one configured process: `python -m bench.agent ACTION [options]`.
+
+bench/run.py starts this with the environment of the system under test (DJANGO_SETTINGS_MODULE,
+DATABASE_URL, REDIS_URL) and reads the JSON object printed on the last line of stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.agent")
+    parser.add_argument("action", choices=["reset", "api-user", "session", "dbcost-product",
+                                           "dbcost-djq", "daemon-cost", "fill", "enqueue-rate", "reads",
+                                           "drop-queued"])
+    parser.add_argument("--system", choices=["product", "djq", "djq-nores", "celery"], default="product")
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--latency-jobs", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    if args.system != "celery":
+        _django()
+    from bench import dbcost, drive, tables
+
+    actions = {
+        "reset": lambda: tables.reset(),
+        "api-user": lambda: tables.api_user(),
+        "session": lambda: drive.session(system=args.system, n=args.n, latency_jobs=args.latency_jobs,
+                                         timeout=args.timeout),
+        "dbcost-product": lambda: {**dbcost.product_cost(jobs=args.n),
+                                   "api": dbcost.api_enqueue_cost(token=tables.api_user()["token"])},
+        "dbcost-djq": lambda: dbcost.djq_cost(jobs=args.n),
+        "daemon-cost": lambda: dbcost.daemon_cost(),
+        "fill": lambda: tables.fill(rows=args.n),
+        "enqueue-rate": lambda: tables.enqueue_rate(n=args.n, batches=args.repeat),
+        "reads": lambda: tables.reads(repeat=args.repeat),
+        "drop-queued": lambda: tables.drop_queued(),
+    }
+    result = actions[args.action]()
+    sys.stdout.write("\n" + json.dumps(result, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

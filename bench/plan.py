@@ -1,0 +1,39 @@
+"""How much each section measures: the full benchmark, or QUICK=1 (under 3 minutes, for day-to-day
+use: fewer jobs, one run per side, shorter load phases; its figures are rough)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    throughput_jobs: int  # no-op jobs per throughput run
+    throughput_runs: int  # runs per system (alternating)
+    latency_jobs_per_run: int  # jobs sent one at a time after each throughput run
+    dbcost_jobs: int
+    api_seconds: int
+    api_rounds: int
+    api_connections: tuple[int, ...]
+    scale_jobs: int
+    scale_runs: int
+    scale_workers: tuple[int, ...]
+    fill_rows: int
+    updater_args: tuple[str, ...]
+
+    @property
+    def latency_jobs(self) -> int:
+        return self.latency_jobs_per_run * self.throughput_runs
+
+
+FULL = Plan(
+    quick=False, throughput_jobs=5000, throughput_runs=3, latency_jobs_per_run=67, dbcost_jobs=50,
+    api_seconds=20, api_rounds=3, api_connections=(10, 50), scale_jobs=2000, scale_runs=3,
+    scale_workers=(1, 2, 4), fill_rows=1_000_000, updater_args=(),
+)  # fmt: skip
+QUICK = Plan(
+    quick=True, throughput_jobs=200, throughput_runs=1, latency_jobs_per_run=15, dbcost_jobs=10,
+    api_seconds=3, api_rounds=1, api_connections=(10, 50), scale_jobs=200, scale_runs=1,
+    scale_workers=(1, 2, 4), fill_rows=100_000, updater_args=("--rows", "50000", "--runs", "1", "--per-row-rows", "1000"),
+)  # fmt: skip

@@ -1,0 +1,1 @@
+urlpatterns: list = []  # bare django-q2 serves no pages

@@ -1,0 +1,52 @@
+"""Reads for the operator dashboard beside `jobs.stats.job_stats` (counts and queues): the chart of
+jobs finished per minute and the latest failures. Each is one query over the (status, finished_at)
+index, so the page stays fast with millions of jobs (see the query budgets in tests/console)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncMinute
+from django.utils import timezone
+
+from jobs.models import Job
+
+CHART_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class MinuteCount:
+    minute: datetime
+    succeeded: int
+    failed: int
+
+
+def finished_per_minute(*, now: datetime | None = None) -> list[MinuteCount]:
+    """Succeeded and failed jobs per minute over the last hour, oldest first, empty minutes
+    included. One grouped query over the (status, finished_at) index."""
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    start = now - timedelta(minutes=CHART_MINUTES - 1)
+    rows = (
+        Job.objects.filter(status__in=[Job.Status.SUCCEEDED, Job.Status.FAILED], finished_at__gte=start)
+        .order_by()
+        .annotate(minute=TruncMinute("finished_at"))
+        .values_list("minute", "status")
+        .annotate(n=Count("id"))
+    )
+    counts = {(minute, status): n for minute, status, n in rows}
+    minutes = [start + timedelta(minutes=i) for i in range(CHART_MINUTES)]
+    return [
+        MinuteCount(m, counts.get((m, Job.Status.SUCCEEDED), 0), counts.get((m, Job.Status.FAILED), 0))
+        for m in minutes
+    ]
+
+
+def latest_failures(*, limit: int = 10) -> list[Job]:
+    """The most recently failed jobs, newest first."""
+    return list(
+        Job.objects.filter(status=Job.Status.FAILED)
+        .order_by("-finished_at", "-id")
+        .only("id", "handler", "queue", "status", "error", "finished_at", "attempts", "max_attempts")[:limit]
+    )

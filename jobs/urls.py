@@ -1,0 +1,20 @@
+"""The operator console's pages, mounted at /jobs/ (namespace "jobs")."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from jobs import views
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("", views.dashboard_page, name="dashboard"),
+    path("list/", views.job_list_page, name="list"),
+    path("live/", views.job_list_live, name="list-live"),
+    path("<int:pk>/", views.job_detail_page, name="detail"),
+    path("<int:pk>/live/", views.job_detail_live, name="detail-live"),
+    path("<int:pk>/retry/", views.job_retry_action, name="retry"),
+    path("<int:pk>/cancel/", views.job_cancel_action, name="cancel"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="jobs:login"), name="logout"),
+]

@@ -1,0 +1,185 @@
+"""The operator console: HTML pages under /jobs/. Each view parses its input, calls selectors or one
+service, and presents; who may see a job is the selectors' business, who may act is `may_act`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from jobs import dashboard, runner, selectors, services
+from jobs.console import BadCursor, JobPageFilter, keyset_page, may_act, related_jobs
+from jobs.exceptions import JobNotFound, JobStateConflict
+from jobs.models import Job, JobEvent
+from jobs.stats import job_stats
+from jobs.templatetags.console import seconds
+
+LIVE_MAX_IDS = 100
+
+
+@require_GET
+@login_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The whole system at a glance, for staff; other users land on the list of their own jobs."""
+    if not request.user.is_staff:
+        return redirect("jobs:list")
+    stats = job_stats()
+    context = {
+        "counts": [(status, stats["status"][status]) for status in Job.Status.values],
+        "total": stats["status"]["total"],
+        "queues": stats["queues"],
+        "last_hour": stats["throughput"]["last_hour"],
+        "minutes": dashboard.finished_per_minute(),
+        "failures": dashboard.latest_failures(),
+        "clusters": runner.cluster_stats(),
+    }
+    return render(request, "jobs/dashboard.html", context)
+
+
+@require_GET
+@login_required
+def job_list_page(request: HttpRequest) -> HttpResponse:
+    jobs = JobPageFilter(request.GET, queryset=selectors.job_list(user=request.user))
+    context = {"filter": jobs, "jobs": [], "next_url": None}
+    if not jobs.is_valid():
+        return render(request, "jobs/list.html", context, status=400)
+    try:
+        page = keyset_page(jobs.qs, before=request.GET.get("before"))
+    except BadCursor as exc:
+        context["cursor_error"] = str(exc)
+        return render(request, "jobs/list.html", context, status=400)
+    query = request.GET.copy()
+    query.pop("before", None)
+    context["jobs"] = _with_permissions(page.jobs, request.user)
+    context["first_url"] = f"?{query.urlencode()}" if "before" in request.GET else None
+    if page.next_cursor:
+        query["before"] = page.next_cursor
+        context["next_url"] = f"?{query.urlencode()}"
+    return render(request, "jobs/list.html", context)
+
+
+@require_GET
+@login_required
+def job_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_or_404(request, pk)
+    related = related_jobs(job=job, user=request.user)
+    return render(request, "jobs/detail.html", {**_detail_context(job, request), "related": related})
+
+
+@require_GET
+@login_required
+def job_list_live(request: HttpRequest) -> JsonResponse:
+    """Fresh badge, progress bar and buttons of up to 100 jobs (`?ids=1,2,3`), for the list page's
+    script; jobs the user may not see are left out."""
+    try:
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()]
+    except ValueError:
+        return JsonResponse({"ids": ["Give comma-separated job ids."]}, status=400)
+    if len(ids) > LIVE_MAX_IDS:
+        return JsonResponse({"ids": [f"Give at most {LIVE_MAX_IDS} ids."]}, status=400)
+    jobs = _with_permissions(selectors.job_list(user=request.user).filter(pk__in=ids), request.user)
+    next_url = _safe_next(request, request.GET.get("next"), reverse("jobs:list"))
+    return JsonResponse({"jobs": [_live_entry(job, _row_parts(job, next_url, request)) for job in jobs]})
+
+
+@require_GET
+@login_required
+def job_detail_live(request: HttpRequest, pk: int) -> JsonResponse:
+    """Every changing part of the job page, rendered by the same templates as the page."""
+    job = _get_or_404(request, pk)
+    context = _detail_context(job, request)
+    parts = _row_parts(job, context["next"], request)
+    for part in ("facts", "outcome", "timeline", "logs"):
+        parts[part] = render_to_string(f"jobs/_detail_{part}.html", context, request=request)
+    return JsonResponse({"jobs": [_live_entry(job, parts)]})
+
+
+@require_POST
+@login_required
+def job_retry_action(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "retry")
+
+
+@require_POST
+@login_required
+def job_cancel_action(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "cancel")
+
+
+def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    job = _get_or_404(request, pk)
+    back = _safe_next(request, request.POST.get("next"), reverse("jobs:detail", args=[job.pk]))
+    if not may_act(request.user, action, job):
+        messages.error(request, f"You do not have permission to {action} jobs.")
+        return redirect(back)
+    try:
+        if action == "retry":
+            job = services.job_retry(job=job, by=request.user)
+            messages.success(request, f"Job #{job.pk} was queued again.")
+        else:
+            job = services.job_cancel(job=job, by=request.user)
+            messages.success(request, _cancel_message(job))
+    except JobStateConflict as exc:
+        messages.error(request, str(exc))
+    return redirect(back)
+
+
+def _cancel_message(job: Job) -> str:
+    if job.status == Job.Status.CANCELLED:
+        return f"Job #{job.pk} was cancelled."
+    return f"Cancellation of job #{job.pk} requested: it stops at its next check."
+
+
+def _get_or_404(request: HttpRequest, pk: int) -> Job:
+    try:
+        return selectors.job_get(job_id=pk, user=request.user)
+    except JobNotFound:
+        raise Http404(f"Job {pk} not found.") from None
+
+
+def _with_permissions(jobs, user) -> list[Job]:
+    jobs = list(jobs)
+    for job in jobs:
+        job.may_retry = job.can_retry and may_act(user, "retry", job)
+        job.may_cancel = job.can_cancel and may_act(user, "cancel", job)
+    return jobs
+
+
+def _detail_context(job: Job, request: HttpRequest) -> dict:
+    _with_permissions([job], request.user)
+    events = selectors.job_events(job=job)
+    return {
+        "job": job,
+        "timeline": [event for event in events if event.kind != JobEvent.Kind.LOG],
+        "logs": [event for event in events if event.kind == JobEvent.Kind.LOG],
+        "next": reverse("jobs:detail", args=[job.pk]),
+    }
+
+
+def _row_parts(job: Job, next_url: str, request: HttpRequest) -> dict[str, str]:
+    context = {"job": job, "status": job.status, "next": next_url}
+    return {
+        "badge": render_to_string("jobs/_status_badge.html", context),
+        "progress": render_to_string("jobs/_progress.html", context),
+        "actions": render_to_string("jobs/_actions.html", context, request=request),
+        "attempts": f"{job.attempts}/{job.max_attempts}",
+        "duration": escape(seconds(job.duration)),
+    }
+
+
+def _live_entry(job: Job, parts: dict[str, str]) -> dict:
+    return {"id": job.pk, "status": job.status, "active": not job.is_finished, "parts": parts}
+
+
+def _safe_next(request: HttpRequest, candidate: str | None, fallback: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback

@@ -1,0 +1,60 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs.management import cli
+from jobs.models import Job
+from tests.factories import JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_handlers_lists_each_with_its_options(command, settings):
+    settings.JOBS_DEFAULT_MAX_ATTEMPTS = 3
+    result = command("jobs_handlers")
+    assert result.code == cli.OK
+    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[1:]}
+    assert {"jobs.noop", "jobs.sleep", "jobs.fail"} <= rows.keys()
+    assert rows["jobs.noop"][1:4] == ["default*", "1", "30"]  # * : from the settings
+    assert rows["jobs.sleep"][2:4] == ["3*", "3600"]
+
+
+def test_handlers_json(command):
+    data = {h["name"]: h for h in json.loads(command("jobs_handlers", "--json").out)}
+    assert data["jobs.noop"] == {
+        "name": "jobs.noop", "queue": "default", "max_attempts": 1, "timeout": 30, "priority": 0,
+        "concurrency_limit": None, "validates": False, "from_settings": ["queue"],
+        "description": "Does nothing: measures the job system's own cost.",
+    }
+
+
+def test_handlers_refuses_arguments(command):
+    result = command("jobs_handlers", "jobs.noop")
+    assert result.code == cli.USAGE
+    assert "unrecognized arguments: jobs.noop" in result.err
+
+
+def test_recover_requeues_stale_jobs_and_dispatches_due_ones(command, settings):
+    settings.JOBS_STALE_SECONDS = 15
+    long_ago = timezone.now() - timedelta(minutes=5)
+    stale = JobFactory(status=Job.Status.RUNNING, attempts=1, max_attempts=3, heartbeat_at=long_ago,
+                       started_at=long_ago, worker="gone:1")
+    due = JobFactory(status=Job.Status.QUEUED, run_after=long_ago, dispatched_at=None)
+    later = JobFactory(status=Job.Status.QUEUED, run_after=timezone.now() + timedelta(hours=1), dispatched_at=None)
+    result = command("jobs_recover")
+    assert result.code == cli.OK
+    assert result.out.strip() == "Recovered 1 stale running job; dispatched 2 due jobs."
+    stale.refresh_from_db()
+    assert stale.status == Job.Status.QUEUED and stale.dispatched_at is not None
+    assert Job.objects.get(pk=due.pk).dispatched_at is not None
+    assert Job.objects.get(pk=later.pk).dispatched_at is None
+
+
+def test_recover_json_when_there_is_nothing_to_do(command):
+    assert json.loads(command("jobs_recover", "--json").out) == {"recovered_stale": 0, "dispatched_due": 0}
+
+
+def test_recover_refuses_arguments(command):
+    assert command("jobs_recover", "--all").code == cli.USAGE

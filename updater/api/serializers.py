@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from updater.models import Product
+from updater.services.imports import MAX_CHUNK_SIZE, MAX_PAUSE_SECONDS
+
+
+class UpdateOptionsSerializer(serializers.Serializer):
+    chunk_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CHUNK_SIZE)
+    max_rows_per_second = serializers.IntegerField(required=False, min_value=0, max_value=10_000_000)
+    pause_seconds = serializers.FloatField(required=False, min_value=0, max_value=MAX_PAUSE_SECONDS)
+
+
+class UpdateCreateSerializer(UpdateOptionsSerializer):
+    """A feed file (multipart field `file`: CSV with a header row, or JSON Lines) or a JSON body
+    `{"rows": [{"sku": ..., "price": ...}, ...]}`; not both."""
+
+    # An empty file passes here so that the feed checks explain it like every other bad feed.
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    rows = serializers.ListField(child=serializers.DictField(), required=False, allow_empty=False)
+
+    def validate(self, data: dict) -> dict:
+        if ("file" in data) == ("rows" in data):
+            raise serializers.ValidationError(
+                {"file": ['Send a feed file (multipart field "file") or a JSON body {"rows": [...]}, not both.']}
+            )
+        return data
+
+
+class UpdateSyncSerializer(UpdateCreateSerializer):
+    max_rows_per_second = None  # the baseline runs flat out inside the request
+    pause_seconds = None
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    """What an import did (the job's result, or the synchronous endpoint's answer)."""
+
+    feed_id = serializers.IntegerField()
+    format = serializers.CharField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+    errors_omitted = serializers.IntegerField()
+    chunks = serializers.IntegerField()
+    duration_seconds = serializers.FloatField()
+    throttled_seconds = serializers.FloatField()
+    rows_per_second = serializers.FloatField(allow_null=True)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "price", "currency", "stock", "active", "created_at", "updated_at"]
+        read_only_fields = fields

@@ -1,0 +1,77 @@
+"""The updater's REST API: send a feed (202 and a job), the synchronous baseline, and the catalogue."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jobs.api.serializers import JobSerializer
+from jobs.api.views import accepted
+from jobs.tracing import trace_id_from_traceparent
+from updater import selectors, services
+from updater.api.serializers import (
+    ImportSummarySerializer,
+    ProductSerializer,
+    UpdateCreateSerializer,
+    UpdateSyncSerializer,
+)
+from updater.filters import ProductFilter
+
+
+def _feed_input(request, serializer_class) -> dict:
+    # The size is refused from the headers, before the body is read.
+    services.feed_check_request_size(content_length=request.META.get("CONTENT_LENGTH"))
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class UpdateCreateApi(APIView):
+    """Send a feed to import. Answers 202 at once with the import job; poll its status URL."""
+
+    @extend_schema(request=UpdateCreateSerializer, responses={202: JobSerializer})
+    def post(self, request):
+        data = _feed_input(request, UpdateCreateSerializer)
+        trace_id = trace_id_from_traceparent(request.headers.get("traceparent"))
+        if "file" in data:
+            job = services.feed_import_start(
+                upload=data.pop("file"), requested_by=request.user, trace_id=trace_id, **data
+            )
+        else:
+            job = services.feed_rows_import_start(
+                rows=data.pop("rows"), requested_by=request.user, trace_id=trace_id, **data
+            )
+        return accepted(job, request)
+
+
+class UpdateSyncApi(APIView):
+    """THE OLD WAY, kept as a baseline to compare against: imports the feed inside the request and
+    answers 200 with the summary when done. A large feed outlasts any HTTP timeout; use
+    POST /api/v1/updates/ instead."""
+
+    @extend_schema(request=UpdateSyncSerializer, responses={200: ImportSummarySerializer}, deprecated=True)
+    def post(self, request):
+        data = _feed_input(request, UpdateSyncSerializer)
+        summary = services.feed_import_sync(
+            requested_by=request.user, upload=data.get("file"), rows=data.get("rows"), chunk_size=data.get("chunk_size")
+        )
+        return Response(summary)
+
+
+class ProductPagination(CursorPagination):
+    ordering = ("sku",)  # unique and indexed: a stable cursor however many rows share a timestamp
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ProductListApi(generics.ListAPIView):
+    """The catalogue in sku order; filter by sku, currency, active and updated_since (ISO 8601)."""
+
+    serializer_class = ProductSerializer
+    pagination_class = ProductPagination
+    filterset_class = ProductFilter
+
+    def get_queryset(self):
+        return selectors.product_list()

@@ -1,0 +1,11 @@
+"""The updater's console pages, mounted at /updater/ (namespace "updater")."""
+
+from django.urls import path
+
+from updater import views
+
+app_name = "updater"
+
+urlpatterns = [
+    path("feeds/upload/", views.feed_upload_page, name="feed-upload"),
+]
