@@ -21,7 +21,7 @@ from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.exceptions import TimeoutException
@@ -49,6 +49,12 @@ def dispatch(job) -> None:
     except Exception:
         # The row stays QUEUED and dispatched: the pump's undelivered sweep sends it again.
         logger.exception("dispatch failed", extra={"action": "job.dispatch_failed", "job_id": job.pk})
+
+
+def dispatch_is_transactional() -> bool:
+    """True when the broker is django-q2's ORM broker on our default database: a dispatch inside a
+    transaction then commits or rolls back with it."""
+    return not settings.REDIS_URL and settings.Q_CLUSTER.get("orm") == DEFAULT_DB_ALIAS
 
 
 def broker_queue_size(queue: str) -> int:

@@ -27,6 +27,19 @@ class JobEnqueueSerializer(serializers.Serializer):
         return data
 
 
+class JobAcceptedSerializer(serializers.Serializer):
+    """The 202 answer to an enqueue: just what a client needs to follow the job (kept small: it is
+    on the hot path)."""
+
+    id = serializers.IntegerField()
+    handler = serializers.CharField()
+    queue = serializers.CharField()
+    status = serializers.CharField()
+    trace_id = serializers.CharField()
+    run_after = serializers.DateTimeField()
+    status_url = serializers.CharField()
+
+
 class JobEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None)
 

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -5,15 +6,16 @@ from rest_framework.views import APIView
 
 from config.api import NewestFirstPagination
 from jobs import selectors, services
-from jobs.api.serializers import JobDetailSerializer, JobEnqueueSerializer, JobSerializer
+from jobs.api.serializers import JobAcceptedSerializer, JobDetailSerializer, JobEnqueueSerializer, JobSerializer
 from jobs.filters import JobFilter
 from jobs.tracing import trace_id_from_traceparent
 
 
 def accepted(job, request) -> Response:
-    """202 with the job and where to poll it."""
-    data = JobSerializer(job, context={"request": request}).data
-    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]})
+    """202 with the job's id, status, trace id and where to poll it (also in `Location`)."""
+    job.status_url = request.build_absolute_uri(reverse("api:job-detail", args=[job.pk]))
+    data = JobAcceptedSerializer(job).data
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": job.status_url})
 
 
 class JobListEnqueueApi(generics.ListAPIView):
@@ -26,7 +28,7 @@ class JobListEnqueueApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.job_list(user=self.request.user)
 
-    @extend_schema(request=JobEnqueueSerializer, responses={202: JobSerializer})
+    @extend_schema(request=JobEnqueueSerializer, responses={202: JobAcceptedSerializer})
     def post(self, request):
         serializer = JobEnqueueSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -46,14 +48,14 @@ class JobDetailApi(APIView):
 
 
 class JobRetryApi(APIView):
-    @extend_schema(request=None, responses={202: JobSerializer})
+    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
     def post(self, request, pk):
         job = services.job_retry(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)
 
 
 class JobCancelApi(APIView):
-    @extend_schema(request=None, responses={202: JobSerializer})
+    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
     def post(self, request, pk):
         job = services.job_cancel(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)

@@ -61,9 +61,15 @@ def job_enqueue(
     immediate = job.run_after <= now and not job.concurrency_key
     if immediate:
         job.dispatched_at = now
-    _insert(job)
-    if immediate:
-        transaction.on_commit(partial(runner.dispatch, job))
+    if immediate and runner.dispatch_is_transactional():
+        # ORM broker on our database: job row and broker row commit together, in one commit.
+        with transaction.atomic():
+            _insert(job)
+            runner.dispatch(job)
+    else:
+        _insert(job)
+        if immediate:
+            transaction.on_commit(partial(runner.dispatch, job))
     logger.info(
         "job enqueued",
         extra={"action": "job.enqueued", "job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler},
@@ -72,6 +78,9 @@ def job_enqueue(
 
 
 def _insert(job: Job) -> None:
+    if not job.unique_key:  # nothing else can clash: the checks ran already
+        job.save(force_insert=True)
+        return
     try:
         with transaction.atomic():  # a savepoint: a unique-key clash must not poison the caller's transaction
             job.save(force_insert=True)

@@ -28,18 +28,28 @@ def job_claim(*, job_id: int, worker: str) -> Job | None:
     if job.run_after > now + timedelta(seconds=1):
         _release(job, run_after=job.run_after)  # delivered early: give it back to the pump
         return None
-    with transaction.atomic():
-        if job.concurrency_key and not _has_concurrency_slot(job):
-            _release(job, run_after=now + timedelta(seconds=1))
-            return None
-        claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING,
-            attempts=F("attempts") + 1,
-            started_at=now,
-            heartbeat_at=now,
-            finished_at=None,
-            worker=worker,
-        )
+    if job.concurrency_key:
+        return _claim_within_limit(job, worker=worker, now=now)
+    return _claim(job, worker=worker, now=now)
+
+
+@transaction.atomic
+def _claim_within_limit(job: Job, *, worker: str, now: datetime) -> Job | None:
+    if not _has_concurrency_slot(job):
+        _release(job, run_after=now + timedelta(seconds=1))
+        return None
+    return _claim(job, worker=worker, now=now)
+
+
+def _claim(job: Job, *, worker: str, now: datetime) -> Job | None:
+    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        worker=worker,
+    )
     if not claimed:
         return None
     job.status, job.attempts, job.started_at, job.heartbeat_at, job.worker = (

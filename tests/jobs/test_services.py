@@ -66,7 +66,8 @@ def test_a_job_enqueued_in_a_rolled_back_transaction_never_reaches_the_broker():
 def test_a_committed_job_is_dispatched_after_commit():
     with transaction.atomic():
         job = enqueue()
-        assert dispatched_job_ids() == []  # not before commit
+        if not runner.dispatch_is_transactional():
+            assert dispatched_job_ids() == []  # Redis: not before commit (the ORM broker row commits with the job)
     [task] = queued_payloads()
     assert (task["func"], task["args"]) == (runner.RUN, (job.pk,))  # only the id travels
 

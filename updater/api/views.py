@@ -6,7 +6,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jobs.api.serializers import JobSerializer
+from jobs.api.serializers import JobAcceptedSerializer
 from jobs.api.views import accepted
 from jobs.tracing import trace_id_from_traceparent
 from updater import selectors, services
@@ -30,7 +30,7 @@ def _feed_input(request, serializer_class) -> dict:
 class UpdateCreateApi(APIView):
     """Send a feed to import. Answers 202 at once with the import job; poll its status URL."""
 
-    @extend_schema(request=UpdateCreateSerializer, responses={202: JobSerializer})
+    @extend_schema(request=UpdateCreateSerializer, responses={202: JobAcceptedSerializer})
     def post(self, request):
         data = _feed_input(request, UpdateCreateSerializer)
         trace_id = trace_id_from_traceparent(request.headers.get("traceparent"))
