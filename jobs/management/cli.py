@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from jobs.formatting import duration
 from jobs.exceptions import DuplicateJob, InvalidJob, JobNotFound, JobStateConflict, UnknownHandler
 from jobs.models import Job
 
@@ -234,19 +235,7 @@ def when(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def seconds(value: float | timedelta | None) -> str:
-    """A short human duration: 850ms, 4.2s, 3m05s, 2h10m, 3d4h."""
-    if value is None:
-        return ""
-    total = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if total < 1:
-        return f"{total * 1000:.0f}ms"
-    if total < 60:
-        return f"{total:.1f}s"
-    minutes, secs = divmod(int(total), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h" if days else f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+seconds = duration  # the CLI's name for it
 
 
 def progress_text(progress: dict) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django import template
 
 from jobs.dashboard import MinuteCount
+from jobs.formatting import duration
 
 register = template.Library()
 
@@ -40,19 +41,8 @@ def error_line(error: dict | None) -> str:
 
 @register.filter
 def seconds(value: float | timedelta | None) -> str:
-    """A duration for people: 850 ms, 12.3 s, 4 min 05 s, 2 h 03 min."""
-    if value is None:
-        return "—"
-    total = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if total < 1:
-        return f"{total * 1000:.0f} ms"
-    if total < 60:
-        return f"{total:.1f} s"
-    minutes, secs = divmod(int(total), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    """A duration for people (as the command line writes it), or a dash."""
+    return duration(value) or "—"
 
 
 @register.inclusion_tag("jobs/_chart.html")
