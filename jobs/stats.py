@@ -1,7 +1,8 @@
 """Counts that describe the job system as a whole, for `jobs_stats`, the dashboard and `simulate`.
 
-`job_stats` costs three aggregate queries whatever the table's size: each is a GROUP BY over an
-index (status; the active jobs; the jobs finished in the last hour), never a row per job in Python."""
+`job_stats` costs three aggregate queries whatever the table's size, never a row per job in Python.
+The active jobs and the last hour's are read through partial and (status, finished_at) indexes; the
+all-time count by status is a full scan on PostgreSQL (about 100 ms at 1,000,000 jobs, measured)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def job_stats(*, now: datetime | None = None) -> dict:
 
 
 def _status_counts() -> dict[str, int]:
-    # Served by the (status, -created_at) index; on PostgreSQL an index-only scan.
+    # All time: grows with the table (see the module docstring); a window would keep it flat.
     counts = dict.fromkeys(Job.Status.values, 0)
     for row in Job.objects.order_by().values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
