@@ -100,6 +100,17 @@ def test_run_records_success_with_history():
     assert list(job.events.values_list("kind", flat=True)) == ["started", "succeeded"]
 
 
+def test_claiming_a_due_job_is_one_statement_and_returns_the_whole_row(django_assert_num_queries):
+    job = enqueue("jobs.sleep", args={"seconds": 0.01}, priority=5)
+    with django_assert_num_queries(1):
+        claimed = services.job_claim(job_id=job.pk, worker="w1")
+    assert (claimed.status, claimed.attempts, claimed.worker) == (Job.Status.RUNNING, 1, "w1")
+    assert (claimed.args, claimed.priority, claimed.trace_id) == ({"seconds": 0.01}, 5, job.trace_id)
+    assert claimed.started_at == claimed.heartbeat_at is not None
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.started_at) == (Job.Status.RUNNING, 1, claimed.started_at)
+
+
 def test_a_second_delivery_of_a_claimed_job_is_a_no_op():
     job = enqueue()
     claimed = services.job_claim(job_id=job.pk, worker="w1")
