@@ -72,11 +72,16 @@ def env_for(setup: Setup, *, system: str = "product", workers: int = 2, **extra:
 # --- databases ---------------------------------------------------------------------------------
 
 
+def _server_url() -> str:
+    """The server's `postgres` database: there before the benchmark's own is created."""
+    return PG_URL.rpartition("/")[0] + "/postgres"
+
+
 def postgres_recreate() -> None:
     """Drop and create the benchmark's own database (never one a test or a user works in)."""
-    base, _, name = PG_URL.rpartition("/")
+    name = PG_URL.rpartition("/")[2]
     assert "bench" in name, f"refusing to drop {name!r}: the benchmark database's name must contain 'bench'"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+    with psycopg.connect(_server_url(), autocommit=True) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -108,7 +113,7 @@ def redis_flush() -> None:
 
 
 def server_versions() -> dict[str, str]:
-    with psycopg.connect(PG_URL) as conn:
+    with psycopg.connect(_server_url()) as conn:
         postgres = conn.execute("SHOW server_version").fetchone()[0]
     return {"postgresql": postgres, "redis": redis.Redis.from_url(REDIS_URL).info("server")["redis_version"]}
 
