@@ -9,7 +9,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from jobs.models import Job, JobEvent
@@ -22,7 +21,7 @@ def job_claim(*, job_id: int, worker: str) -> Job | None:
     """Move a due QUEUED job to RUNNING and count the attempt; None when it is not ours to run
     (unknown, already claimed by another delivery, cancelled, finished, or not due yet)."""
     now = timezone.now()
-    job = _claim_in_one_statement(job_id, worker=worker, now=now)
+    job = _claim(job_id, worker=worker, now=now)
     if job is not None:
         return job
     # Not claimable as it stands: find out why, since an early or limited job must be handed back.
@@ -34,55 +33,34 @@ def job_claim(*, job_id: int, worker: str) -> Job | None:
         return None
     if job.concurrency_key:
         return _claim_within_limit(job, worker=worker, now=now)
-    return _claim(job, worker=worker, now=now)
+    return None  # queued, due and unlimited, yet not claimed: another delivery took it just now
 
 
 EARLY_DELIVERY_SLACK = timedelta(seconds=1)
 
-# The hot path of every job: one UPDATE ... RETURNING (PostgreSQL, and SQLite since 3.35) instead
-# of a SELECT, an ORM-compiled UPDATE and their round trips. Jobs under a concurrency limit, and
-# early deliveries, take the slower path above.
+# One UPDATE ... RETURNING (PostgreSQL, and SQLite since 3.35): on the hot path of every job it
+# replaces a SELECT, an ORM-compiled UPDATE and their round trips. A job under a concurrency limit
+# is claimed only once its slot was checked (`slot_checked`).
 _CLAIM_SQL = f"""
     UPDATE {Job._meta.db_table}
     SET status = %s, attempts = attempts + 1, started_at = %s, heartbeat_at = %s, finished_at = NULL, worker = %s
-    WHERE id = %s AND status = %s AND run_after <= %s AND concurrency_key IS NULL
+    WHERE id = %s AND status = %s AND run_after <= %s AND (concurrency_key IS NULL OR %s)
     RETURNING *"""
 
 
-def _claim_in_one_statement(job_id: int, *, worker: str, now: datetime) -> Job | None:
+def _claim(job_id: int, *, worker: str, now: datetime, slot_checked: bool = False) -> Job | None:
     at = connection.ops.adapt_datetimefield_value(now)
     latest_run_after = connection.ops.adapt_datetimefield_value(now + EARLY_DELIVERY_SLACK)
-    params = [Job.Status.RUNNING.value, at, at, worker, job_id, Job.Status.QUEUED.value, latest_run_after]
+    params = [Job.Status.RUNNING.value, at, at, worker, job_id, Job.Status.QUEUED.value, latest_run_after, slot_checked]
     return next(iter(Job.objects.raw(_CLAIM_SQL, params)), None)
 
 
 @transaction.atomic
 def _claim_within_limit(job: Job, *, worker: str, now: datetime) -> Job | None:
     if not _has_concurrency_slot(job):
-        _release(job, run_after=now + timedelta(seconds=1))
+        _release(job, run_after=now + timedelta(seconds=1))  # try again when a slot may be free
         return None
-    return _claim(job, worker=worker, now=now)
-
-
-def _claim(job: Job, *, worker: str, now: datetime) -> Job | None:
-    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        heartbeat_at=now,
-        finished_at=None,
-        worker=worker,
-    )
-    if not claimed:
-        return None
-    job.status, job.attempts, job.started_at, job.heartbeat_at, job.worker = (
-        Job.Status.RUNNING,
-        job.attempts + 1,
-        now,
-        now,
-        worker,
-    )
-    return job
+    return _claim(job.pk, worker=worker, now=now, slot_checked=True)
 
 
 def _has_concurrency_slot(job: Job) -> bool:
