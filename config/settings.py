@@ -85,7 +85,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A shared cache: django-q2's cluster stats (workers alive) must be readable from the web process.
+# A cache shared by web and workers (API throttles count in it).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -141,42 +141,51 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Jobs -----------------------------------------------------------------------------------
-JOBS_QUEUES = env.list("JOBS_QUEUES", default=["default"])
+# Queues with their weights, as asynq writes them: "critical:6,default:3,low:1" (a bare name weighs
+# 1). A cluster serves JOBS_SERVE_QUEUES (default: all) and, for each claim, orders them at random
+# by weight (a queue comes first with probability weight/sum), or by weight alone when
+# JOBS_STRICT_QUEUES is set. The first queue listed is where jobs go by default.
+JOBS_QUEUE_WEIGHTS = {
+    name.strip(): int(weight or 1)
+    for name, _, weight in (item.partition(":") for item in env.list("JOBS_QUEUES", default=["default"]))
+}
+JOBS_QUEUES = list(JOBS_QUEUE_WEIGHTS)
+JOBS_SERVE_QUEUES = env.list("JOBS_SERVE_QUEUES", default=JOBS_QUEUES)
+JOBS_STRICT_QUEUES = env.bool("JOBS_STRICT_QUEUES", default=False)
 JOBS_WORKERS = env.int("JOBS_WORKERS", default=2)
+# A cluster holds at most workers + prefetch jobs (running or reserved in its buffer), so priority,
+# pause and limits are decided close to the moment a job starts.
+JOBS_PREFETCH = env.int("JOBS_PREFETCH", default=1)
+JOBS_ONRAMP_SECONDS = env.float("JOBS_ONRAMP_SECONDS", default=2.0)  # a new cluster's capacity grows over this
+JOBS_POLL_SECONDS = env.float("JOBS_POLL_SECONDS", default=0.05)  # SQLite: how often an idle pusher looks
+JOBS_LISTEN_SECONDS = env.float("JOBS_LISTEN_SECONDS", default=1.0)  # PostgreSQL: longest wait on LISTEN
 JOBS_MAX_TIMEOUT = env.int("JOBS_MAX_TIMEOUT", default=3600)
 JOBS_DEFAULT_TIMEOUT = env.int("JOBS_DEFAULT_TIMEOUT", default=600)
 JOBS_DEFAULT_MAX_ATTEMPTS = env.int("JOBS_DEFAULT_MAX_ATTEMPTS", default=3)
 JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=2.0)
 JOBS_STALE_SECONDS = env.float("JOBS_STALE_SECONDS", default=10.0)
-JOBS_PUMP_SECONDS = env.float("JOBS_PUMP_SECONDS", default=0.5)
-JOBS_REDISPATCH_SECONDS = env.float("JOBS_REDISPATCH_SECONDS", default=30.0)
 JOBS_CANCEL_GRACE_SECONDS = env.float("JOBS_CANCEL_GRACE_SECONDS", default=30.0)
 JOBS_HANDLER_MODULES = env.list("JOBS_HANDLER_MODULES", default=[])
 
-REDIS_URL = env("REDIS_URL", default="")  # set: django-q2 uses Redis; unset: the ORM broker
-
-# django-q2 is only the delivery channel: the Job row is the record of truth, so django-q2 keeps
-# no results (save_limit -1), acknowledges every delivery (our runner never raises), and its
-# redelivery window (`retry`) is longer than any job may run, so it never hands out a running job;
-# our own heartbeat sweep brings back what a dead worker held, in seconds rather than `retry`.
+# django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
+# takes work from the Job table through our broker, which reserves at most what the cluster can
+# start soon. The runner records every outcome and never raises, so django-q2 keeps no results.
 Q_CLUSTER = {
-    "name": JOBS_QUEUES[0],
+    "name": env("Q_CLUSTER_NAME", default="jobs"),
+    "broker_class": "jobs.broker.JobTableBroker",
     "workers": JOBS_WORKERS,
     "timeout": JOBS_MAX_TIMEOUT + 10,
     "retry": JOBS_MAX_TIMEOUT + 60,
     "max_attempts": 1,
     "ack_failures": True,
     "save_limit": -1,
-    "queue_limit": JOBS_WORKERS * 2,
-    "poll": env.float("JOBS_BROKER_POLL", default=0.2),
+    # The buffer between pusher and workers: the pusher blocks while it is full, and reserves again
+    # as soon as a worker takes a job (the broker's capacity bounds what a cluster holds in all).
+    "queue_limit": max(1, JOBS_PREFETCH),
+    "scheduler": False,
     "catch_up": False,
     "label": "Django Q2",
-    "ALT_CLUSTERS": {queue: {} for queue in JOBS_QUEUES},
 }
-if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
-else:
-    Q_CLUSTER["orm"] = "default"
 
 # --- Updater --------------------------------------------------------------------------------
 UPDATER_CHUNK_SIZE = env.int("UPDATER_CHUNK_SIZE", default=5000)

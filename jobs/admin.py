@@ -114,7 +114,7 @@ class JobAdmin(admin.ModelAdmin):
         ("Data", {"fields": ["args_pretty", "result_pretty", "error_pretty", "traceback"]}),
         ("Who and when", {"fields": [
             "requested_by", "trace_id", "unique_key", "concurrency_key", "concurrency_limit", "created_at",
-            "dispatched_at", "started_at", "finished_at", "heartbeat_at", "duration_display",
+            "deadline", "reserved_at", "reserved_by", "started_at", "finished_at", "heartbeat_at", "duration_display",
         ]}),
     ]  # fmt: skip
 
@@ -196,3 +196,5 @@ class JobAdmin(admin.ModelAdmin):
     def traceback(self, job: Job) -> str:
         text = (job.error or {}).get("traceback")
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text) if text else "—"
+
+from jobs import admin_queues  # noqa: E402, F401  (queues and clusters)

@@ -6,6 +6,7 @@ import time
 
 from jobs.exceptions import JobCancelled
 from jobs.models import Job
+from jobs.services import job_log, job_report_progress
 
 CANCEL_CHECK_SECONDS = 0.5  # a tight loop may call cancel checks freely: the row is read at most this often
 
@@ -33,8 +34,6 @@ class JobContext:
 
     def progress(self, *, done: int, total: int | None = None, message: str = "") -> None:
         """Record how far the job got (`done` of `total` units) and the rate since the attempt began."""
-        from jobs.services import job_report_progress
-
         self._done = done
         self._total = total if total is not None else self._total
         elapsed = time.monotonic() - self._started
@@ -46,8 +45,6 @@ class JobContext:
 
     def log(self, message: str) -> None:
         """Append a line to the job's history, shown on its page."""
-        from jobs.services import job_log
-
         job_log(job=self.job, message=message)
 
     @property

@@ -1,5 +1,5 @@
-"""The job record of truth. django-q2 only carries a job's id to a worker; everything a user or an
-operator sees about a job lives here."""
+"""The job record of truth, and the queue itself: django-q2's pusher takes due rows from `jobs_job`
+through `jobs.broker.JobTableBroker`; everything a user or an operator sees about a job lives here."""
 
 from __future__ import annotations
 
@@ -21,34 +21,38 @@ class JobQuerySet(models.QuerySet["Job"]):
     def active(self) -> JobQuerySet:
         return self.filter(status__in=Job.ACTIVE)
 
-    def due_for_dispatch(self, *, now: datetime) -> JobQuerySet:
-        """Queued jobs whose time has come and that no broker holds yet, in claim order."""
-        return self.filter(status=Job.Status.QUEUED, dispatched_at__isnull=True, run_after__lte=now).order_by(
-            "-priority", "run_after", "id"
-        )
+    def in_flight(self) -> JobQuerySet:
+        """Reserved by a cluster or running: what counts against concurrency limits."""
+        return self.filter(status__in=Job.IN_FLIGHT)
 
     def stale(self, *, older_than: datetime) -> JobQuerySet:
         """Running jobs whose worker stopped beating: it died, or its machine did."""
         return self.filter(status=Job.Status.RUNNING, heartbeat_at__lt=older_than)
 
-    def undelivered(self, *, dispatched_before: datetime) -> JobQuerySet:
-        """Queued jobs handed to the broker long ago and never claimed: the broker may have lost them."""
-        return self.filter(status=Job.Status.QUEUED, dispatched_at__lt=dispatched_before)
-
     def visible_to(self, user) -> JobQuerySet:
         return self if user.is_staff else self.filter(requested_by=user)
+
+
+# Index and constraint conditions, spelled with literals so migrations stay stable.
+STATUSES = ["queued", "reserved", "running", "succeeded", "failed", "cancelled", "expired"]
+QUEUED = Q(status="queued")
+IN_FLIGHT = Q(status__in=["reserved", "running"])
 
 
 class Job(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
+        RESERVED = "reserved"  # taken by a cluster's pusher, waiting in its buffer for a free worker
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        EXPIRED = "expired"  # not started by its deadline: never ran
 
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    IN_FLIGHT = (Status.RESERVED, Status.RUNNING)
+    ACTIVE = (Status.QUEUED, *IN_FLIGHT)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED)
+    RETRYABLE = (Status.FAILED, Status.CANCELLED, Status.EXPIRED)
 
     handler = models.CharField(max_length=200)
     args = models.JSONField(default=dict, blank=True)
@@ -60,6 +64,7 @@ class Job(models.Model):
     max_attempts = models.PositiveIntegerField(default=3)
     timeout = models.PositiveIntegerField(help_text="seconds one attempt may run")
     run_after = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(null=True, blank=True, help_text="not started by then: expired, never run")
     unique_key = models.CharField(max_length=200, null=True, blank=True)
     concurrency_key = models.CharField(max_length=200, null=True, blank=True)
     concurrency_limit = models.PositiveIntegerField(null=True, blank=True)
@@ -72,11 +77,12 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     trace_id = models.CharField(max_length=32, db_index=True)
+    reserved_by = models.CharField(max_length=200, blank=True, default="", help_text="the cluster holding it")
     worker = models.CharField(max_length=200, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
+    reserved_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -92,27 +98,28 @@ class Job(models.Model):
             models.Index(fields=["handler", "-created_at"], name="job_handler_created_idx"),
             models.Index(fields=["requested_by", "-created_at"], name="job_owner_created_idx"),
             models.Index(fields=["status", "finished_at"], name="job_status_finished_idx"),
-            # What the pump scans: queued jobs not yet handed to a broker, in claim order.
-            models.Index(
-                fields=["-priority", "run_after", "id"],
-                name="job_due_idx",
-                condition=Q(status="queued", dispatched_at__isnull=True),
-            ),
-            models.Index(fields=["queue", "created_at"], name="job_queued_idx", condition=Q(status="queued")),
+            # The claim: equality on queue, then exactly its ORDER BY (priority DESC, run_after, id).
+            models.Index(fields=["queue", "-priority", "run_after", "id"], name="job_claim_idx", condition=QUEUED),
+            models.Index(fields=["deadline"], name="job_deadline_idx", condition=QUEUED & Q(deadline__isnull=False)),
             models.Index(fields=["heartbeat_at"], name="job_running_idx", condition=Q(status="running")),
+            # What the claim counts against limits: jobs in flight per cluster, queue and concurrency key,
+            # and starts per handler in a rate window.
+            models.Index(fields=["reserved_by"], name="job_inflight_cluster_idx", condition=IN_FLIGHT),
+            models.Index(fields=["queue"], name="job_inflight_queue_idx", condition=IN_FLIGHT),
             models.Index(
                 fields=["concurrency_key"],
                 name="job_concurrency_idx",
-                condition=Q(status="running", concurrency_key__isnull=False),
+                condition=IN_FLIGHT & Q(concurrency_key__isnull=False),
             ),
+            models.Index(fields=["handler", "reserved_at"], name="job_started_idx", condition=Q(reserved_at__isnull=False)),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["queued", "running", "succeeded", "failed", "cancelled"]), name="job_status_valid"),
+            models.CheckConstraint(condition=Q(status__in=STATUSES), name="job_status_valid"),
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="job_max_attempts_positive"),
             models.CheckConstraint(condition=Q(timeout__gte=1), name="job_timeout_positive"),
             models.UniqueConstraint(
                 fields=["unique_key"],
-                condition=Q(status__in=["queued", "running"], unique_key__isnull=False),
+                condition=Q(status__in=["queued", "reserved", "running"], unique_key__isnull=False),
                 name="job_unique_key_while_active",
             ),
         ]
@@ -132,7 +139,7 @@ class Job(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.status in (self.Status.FAILED, self.Status.CANCELLED)
+        return self.status in self.RETRYABLE
 
     @property
     def can_cancel(self) -> bool:
@@ -151,6 +158,7 @@ class JobEvent(models.Model):
         CANCEL_REQUESTED = "cancel_requested"
         CANCELLED = "cancelled"
         RETRIED = "retried"
+        EXPIRED = "expired"
         REQUEUED = "requeued"
         DEFERRED = "deferred"
         LOG = "log"
@@ -168,3 +176,45 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message[:60]}"
+
+
+class Queue(models.Model):
+    """Operator state of a queue, shared by every cluster: paused or not, and its concurrency limit.
+    A queue without a row is running and unlimited."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    concurrency_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="at most this many of its jobs reserved or running, over all clusters"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("pause_queue", "Can pause and resume queues")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+
+class Cluster(models.Model):
+    """A running `qcluster`, as its pusher last reported it. A cluster not seen for
+    JOBS_STALE_SECONDS is dead: the jobs it had reserved go back to the queue."""
+
+    id = models.CharField(max_length=200, primary_key=True)  # host:pid of the cluster's sentinel
+    host = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    workers = models.PositiveIntegerField()
+    queues = models.JSONField(default=list)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id

@@ -35,6 +35,8 @@ class HandlerSpec:
     validate: Callable[[dict], dict] | None
     concurrency_limit: int | None
     concurrency_key: Callable[[dict], str] | None
+    rate_limit: tuple[int, float] | None
+    deadline: float | None
     description: str
 
     def clean_args(self, args: dict) -> dict:
@@ -64,11 +66,17 @@ def handler(
     validate: Callable[[dict], dict] | None = None,
     concurrency_limit: int | None = None,
     concurrency_key: Callable[[dict], str] | None = None,
+    rate_limit: tuple[int, float] | None = None,
+    deadline: float | None = None,
 ):
     """Register `func(ctx, **args)` as the handler `name`. Options left None take the settings' defaults.
 
     `validate(args) -> args` raises InvalidJob; `concurrency_key(args)` with `concurrency_limit`
-    caps how many jobs with the same key run at once (for instance one import per catalogue)."""
+    caps how many jobs with the same key run at once (for instance one import per catalogue);
+    `rate_limit=(n, seconds)` allows at most n starts per window over all clusters; `deadline`
+    (seconds after a job is due) expires a job that could not start in time."""
+    if rate_limit is not None and not (rate_limit[0] >= 1 and rate_limit[1] > 0):
+        raise ValueError(f"handler {name!r}: rate_limit is (starts >= 1, seconds > 0)")
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         existing = _registry.get(name)
@@ -85,6 +93,8 @@ def handler(
             validate=validate,
             concurrency_limit=concurrency_limit,
             concurrency_key=concurrency_key,
+            rate_limit=rate_limit,
+            deadline=deadline,
             description=(inspect.getdoc(func) or "").split("\n")[0],
         )
         return func

@@ -1,12 +1,10 @@
-"""The only module that talks to django-q2.
+"""What runs inside a `qcluster` worker (with the broker, the only module that talks to django-q2).
 
-`dispatch(job)` hands a job's id to the broker of its queue. `run(job_id)` executes inside a
-`qcluster` worker: it claims the job (a duplicate delivery is a no-op), calls the handler and
-records the outcome; it never raises, so django-q2 keeps no bookkeeping of its own.
+`run(job_id)` starts a job the broker reserved for this cluster (a job no longer ours is skipped),
+calls the handler and records the outcome; it never raises, so django-q2 keeps no bookkeeping.
 
-Each worker process also runs a `WorkerDaemon` thread: it beats the heart of the job in hand
-(and stops it hard when a cancel or a timeout is ignored), and runs the pump that dispatches due
-jobs and recovers what dead workers left behind."""
+Each worker process also runs a `WorkerDaemon` thread that beats the heart of the job in hand and
+stops it hard when a cancel or a timeout is ignored."""
 
 from __future__ import annotations
 
@@ -18,47 +16,22 @@ import threading
 import time
 import traceback
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
-from django_q.brokers import get_broker
 from django_q.exceptions import TimeoutException
 from django_q.signals import post_spawn
-from django_q.tasks import async_task
 
+from jobs import services
+from jobs.broker import cluster_id
+from jobs.context import JobContext
 from jobs.exceptions import JobCancelled, PermanentJobError, UnknownHandler
+from jobs.registry import get_handler
 
 logger = logging.getLogger(__name__)
 
-RUN = "jobs.runner.run"
-
-
-@cache
-def _broker(queue: str):
-    # One broker (and Redis client) per queue per process: django-q2 would build one per enqueue.
-    return get_broker(queue)
-
-
-def dispatch(job) -> None:
-    """Send the job's id (never its data) to its queue. The runner enforces `job.timeout`; django-q2's
-    own per-task timeout, a few seconds later, stops a handler that ignores it."""
-    try:
-        async_task(RUN, job.pk, cluster=job.queue, broker=_broker(job.queue), timeout=job.timeout + 5)
-    except Exception:
-        # The row stays QUEUED and dispatched: the pump's undelivered sweep sends it again.
-        logger.exception("dispatch failed", extra={"action": "job.dispatch_failed", "job_id": job.pk})
-
-
-def dispatch_is_transactional() -> bool:
-    """True when the broker is django-q2's ORM broker on our default database: a dispatch inside a
-    transaction then commits or rolls back with it."""
-    return not settings.REDIS_URL and settings.Q_CLUSTER.get("orm") == DEFAULT_DB_ALIAS
-
-
-def broker_queue_size(queue: str) -> int:
-    return _broker(queue).queue_size()
+_cluster: str | None = None  # set in qcluster workers; None in web and test processes
 
 
 def worker_id() -> str:
@@ -66,14 +39,11 @@ def worker_id() -> str:
 
 
 def run(job_id: int) -> None:
-    """Claim and execute one job; every outcome is recorded on the Job row."""
-    from jobs import services
-    from jobs.context import JobContext
-    from jobs.registry import get_handler
-
-    job = services.job_claim(job_id=job_id, worker=worker_id())
+    """Start and execute one job; every outcome is recorded on the Job row. Outside a cluster (tests,
+    a shell) a due queued job is started directly."""
+    job = services.job_start(job_id=job_id, cluster=_cluster, worker=worker_id())
     if job is None:
-        logger.info("delivery ignored: job not claimable", extra={"action": "job.skipped", "job_id": job_id})
+        logger.info("job not startable: cancelled, expired or requeued", extra={"action": "job.skipped", "job_id": job_id})
         return
     extra = {"job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler}
     logger.info("job started", extra={"action": "job.started", **extra})
@@ -131,7 +101,7 @@ def _error(exc: BaseException, *, with_tb: bool = True) -> dict:
 
 
 class WorkerDaemon(threading.Thread):
-    """Per worker process: heartbeat of the job in hand, and the pump."""
+    """Per worker process: the heartbeat of the job in hand."""
 
     def __init__(self):
         super().__init__(name="jobs-daemon", daemon=True)
@@ -139,7 +109,6 @@ class WorkerDaemon(threading.Thread):
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.last_beat = 0.0
-        self.last_sweep = 0.0
 
     def watch(self, job) -> None:
         with self.lock:
@@ -152,7 +121,7 @@ class WorkerDaemon(threading.Thread):
 
     def run(self) -> None:
         while True:
-            self.wake.wait(settings.JOBS_PUMP_SECONDS)
+            self.wake.wait(min(0.5, settings.JOBS_HEARTBEAT_SECONDS))
             try:
                 self.tick()
             except Exception:
@@ -161,26 +130,15 @@ class WorkerDaemon(threading.Thread):
                 time.sleep(1)
 
     def tick(self) -> None:
-        from jobs import services
-
-        close_old_connections()
         with self.lock:
             job = self.job
         now = time.monotonic()
         if job is not None and now - self.last_beat >= settings.JOBS_HEARTBEAT_SECONDS:
+            close_old_connections()
             self.last_beat = now
             self.beat(job)
-        services.job_dispatch_due()
-        if now - self.last_sweep >= max(settings.JOBS_HEARTBEAT_SECONDS, 1.0):
-            self.last_sweep = now
-            services.job_requeue_stale()
-            for queue in settings.JOBS_QUEUES:
-                if broker_queue_size(queue) == 0:
-                    services.job_release_undelivered(queue=queue)
 
     def beat(self, job) -> None:
-        from jobs import services
-
         cancel_requested_at = services.job_heartbeat(job=job)
         if cancel_requested_at is False:
             return
@@ -196,8 +154,6 @@ class WorkerDaemon(threading.Thread):
     def kill(self, job, *, cancelled: bool) -> None:
         """The handler ignored its cancel or timeout: record the outcome, then end this process
         (django-q2's guard starts a fresh worker)."""
-        from jobs import services
-
         if cancelled:
             services.job_finish_cancelled(job=job, message="stopped by force after the cancel grace period")
         else:
@@ -211,36 +167,11 @@ _worker_daemon: WorkerDaemon | None = None
 
 def _on_worker_spawn(sender, proc_name, **kwargs) -> None:
     """Start the daemon in each new qcluster worker process (never in web or test processes)."""
-    global _worker_daemon
+    global _worker_daemon, _cluster
+    _cluster = cluster_id()
     _worker_daemon = WorkerDaemon()
     _worker_daemon.pid = os.getpid()
     _worker_daemon.start()
 
 
 post_spawn.connect(_on_worker_spawn, dispatch_uid="jobs.runner.worker_daemon")
-
-
-def cluster_stats() -> list[dict]:
-    """The qcluster processes alive now, from the stats django-q2 keeps in the shared cache (each
-    cluster refreshes its entry every few seconds; a dead one expires). Never raises: [] on error."""
-    from django_q.status import Stat
-
-    try:
-        stats = Stat.get_all(broker=_broker(settings.JOBS_QUEUES[0]))
-    except Exception:
-        logger.exception("cluster stats unavailable", extra={"action": "cluster.stats_failed"})
-        return []
-    now = timezone.now()
-    return [
-        {
-            "cluster_id": str(stat.cluster_id),
-            "host": stat.host,
-            "pid": stat.pid,
-            "status": stat.status,
-            "workers": len(stat.workers),
-            "reincarnations": stat.reincarnations,
-            "uptime_seconds": (now - stat.tob).total_seconds() if stat.tob else None,
-            "seen_at": stat.timestamp,
-        }
-        for stat in stats
-    ]

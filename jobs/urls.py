@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/live/", views.job_detail_live, name="detail-live"),
     path("<int:pk>/retry/", views.job_retry_action, name="retry"),
     path("<int:pk>/cancel/", views.job_cancel_action, name="cancel"),
+    path("queues/<str:name>/pause/", views.queue_pause_action, name="queue-pause"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="jobs:login"), name="logout"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -13,9 +14,9 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from jobs import dashboard, runner, selectors, services
+from jobs import broker, dashboard, selectors, services
 from jobs.console import BadCursor, JobPageFilter, keyset_page, may_act, related_jobs
-from jobs.exceptions import JobNotFound, JobStateConflict
+from jobs.exceptions import InvalidJob, JobNotFound, JobStateConflict
 from jobs.models import Job, JobEvent
 from jobs.stats import job_stats
 from jobs.templatetags.console import seconds
@@ -37,7 +38,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "last_hour": stats["throughput"]["last_hour"],
         "minutes": dashboard.finished_per_minute(),
         "failures": dashboard.latest_failures(),
-        "clusters": runner.cluster_stats(),
+        "clusters": broker.cluster_stats(),
+        "paused": [q for q in stats["queues"] if q["paused"]],
+        "may_pause": request.user.has_perm("jobs.pause_queue"),
     }
     return render(request, "jobs/dashboard.html", context)
 
@@ -128,6 +131,24 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except JobStateConflict as exc:
         messages.error(request, str(exc))
     return redirect(back)
+
+
+@require_POST
+@login_required
+def queue_pause_action(request: HttpRequest, name: str) -> HttpResponse:
+    """Pause or resume (`resume=1`) a queue on every cluster, then back to the dashboard."""
+    resume = request.POST.get("resume") == "1"
+    try:
+        if resume:
+            services.queue_resume(name=name, by=request.user)
+        else:
+            services.queue_pause(name=name, by=request.user)
+        messages.success(request, f"Queue {name} {'resumed' if resume else 'paused'}.")
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    except InvalidJob as exc:
+        messages.error(request, " ".join(message for field in exc.errors.values() for message in field))
+    return redirect("jobs:dashboard")
 
 
 def _cancel_message(job: Job) -> str:

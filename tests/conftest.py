@@ -29,12 +29,3 @@ def staff_client(staff) -> APIClient:
     client.force_authenticate(staff)
     client.user = staff
     return client
-
-
-@pytest.fixture(autouse=True)
-def _empty_redis_broker(settings):
-    """With the Redis broker, every test starts from an empty queue (its job ids restart at 1)."""
-    if settings.REDIS_URL:
-        import redis
-
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()

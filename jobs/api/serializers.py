@@ -15,6 +15,7 @@ class JobEnqueueSerializer(serializers.Serializer):
     delay = serializers.FloatField(required=False, min_value=0, max_value=366 * 86400)
     run_after = serializers.DateTimeField(required=False)
     unique_key = serializers.CharField(required=False, max_length=200, allow_blank=False)
+    deadline = serializers.DateTimeField(required=False, help_text="not started by then: the job expires unrun")
 
     def validate_timeout(self, value: int) -> int:
         if value > settings.JOBS_MAX_TIMEOUT:
@@ -22,6 +23,11 @@ class JobEnqueueSerializer(serializers.Serializer):
         return value
 
     def validate(self, data: dict) -> dict:
+        # A field we do not know is refused: a client sending an option this version lacks must not
+        # believe it was applied.
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         if "delay" in data and "run_after" in data:
             raise serializers.ValidationError({"run_after": ["Give either delay or run_after, not both."]})
         return data
@@ -57,7 +63,7 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = [
             "id", "handler", "args", "queue", "priority", "status", "attempts", "max_attempts", "timeout",
-            "run_after", "unique_key", "progress", "result", "error", "requested_by", "trace_id", "worker",
+            "run_after", "deadline", "unique_key", "progress", "result", "error", "requested_by", "trace_id", "worker",
             "cancel_requested_at", "created_at", "started_at", "finished_at", "heartbeat_at", "duration",
             "status_url",
         ]  # fmt: skip
@@ -81,3 +87,19 @@ class JobDetailSerializer(JobSerializer):
 
     def get_events(self, job: Job) -> list[dict]:
         return JobEventSerializer(job.events.select_related("actor"), many=True).data
+
+
+class QueueSerializer(serializers.Serializer):
+    """A queue as operators see it: its backlog, what runs, and whether it is paused (by whom, since when)."""
+
+    name = serializers.CharField(source="queue")
+    weight = serializers.IntegerField()
+    queued = serializers.IntegerField(source="due", help_text="due now")
+    delayed = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    running = serializers.IntegerField()
+    oldest_queued_age_seconds = serializers.FloatField(source="oldest_age_seconds", allow_null=True)
+    paused = serializers.BooleanField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+    paused_by = serializers.CharField(allow_null=True)
+    concurrency_limit = serializers.IntegerField(allow_null=True)

@@ -7,4 +7,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobDetailApi.as_view(), name="job-detail"),
     path("jobs/<int:pk>/retry/", views.JobRetryApi.as_view(), name="job-retry"),
     path("jobs/<int:pk>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),
+    path("queues/", views.QueueListApi.as_view(), name="queue-list"),
+    path("queues/<str:name>/pause/", views.QueuePauseApi.as_view(), name="queue-pause"),
+    path("queues/<str:name>/resume/", views.QueueResumeApi.as_view(), name="queue-resume"),
 ]

@@ -1,13 +1,20 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import NewestFirstPagination
 from jobs import selectors, services
-from jobs.api.serializers import JobAcceptedSerializer, JobDetailSerializer, JobEnqueueSerializer, JobSerializer
+from jobs.api.serializers import (
+    JobAcceptedSerializer,
+    JobDetailSerializer,
+    JobEnqueueSerializer,
+    JobSerializer,
+    QueueSerializer,
+)
 from jobs.filters import JobFilter
+from jobs.stats import queue_stats
 from jobs.tracing import trace_id_from_traceparent
 
 
@@ -59,3 +66,37 @@ class JobCancelApi(APIView):
     def post(self, request, pk):
         job = services.job_cancel(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)
+
+
+class QueueListApi(APIView):
+    """Every queue with its backlog (due and delayed), jobs reserved and running, the age of its oldest
+    due job, and whether it is paused, by whom and since when. Staff only."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses=QueueSerializer(many=True))
+    def get(self, request):
+        return Response(QueueSerializer(queue_stats(), many=True).data)
+
+
+class QueuePauseApi(APIView):
+    """Pause a queue on every cluster at once: running jobs finish, nothing is lost. Needs
+    `jobs.pause_queue`. Idempotent."""
+
+    @extend_schema(request=None, responses=QueueSerializer)
+    def post(self, request, name):
+        services.queue_pause(name=name, by=request.user)
+        return Response(_queue(name))
+
+
+class QueueResumeApi(APIView):
+    """Resume a paused queue: its jobs start again in their order. Needs `jobs.pause_queue`."""
+
+    @extend_schema(request=None, responses=QueueSerializer)
+    def post(self, request, name):
+        services.queue_resume(name=name, by=request.user)
+        return Response(_queue(name))
+
+
+def _queue(name: str) -> dict:
+    return QueueSerializer(next(q for q in queue_stats() if q["queue"] == name)).data

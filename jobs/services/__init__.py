@@ -1,11 +1,11 @@
-"""Every write to a job. Views, serializers, admin actions, commands and the runner call these and
-nothing else changes a job. Each moves the status with a conditional UPDATE, so the database
-settles races, and dispatches to the broker only after commit."""
+"""Every write to a job. Views, serializers, admin actions, commands, the broker and the runner call
+these and nothing else changes a job. Each moves the status with a conditional UPDATE, so the
+database settles races. The Job table is the queue: enqueueing is its INSERT."""
 
+from jobs.services.claim import RateLimit, job_next_due, job_reserve, job_start
 from jobs.services.control import job_cancel, job_cancel_many, job_retry, job_retry_many
 from jobs.services.enqueue import job_enqueue
 from jobs.services.lifecycle import (
-    job_claim,
     job_fail,
     job_finish_cancelled,
     job_heartbeat,
@@ -13,22 +13,37 @@ from jobs.services.lifecycle import (
     job_report_progress,
     job_succeed,
 )
-from jobs.services.maintenance import job_dispatch_due, job_release_undelivered, job_requeue_stale
+from jobs.services.maintenance import (
+    cluster_forget_dead,
+    cluster_report,
+    job_expire_overdue,
+    job_release_orphaned,
+    job_requeue_stale,
+)
+from jobs.services.queues import queue_pause, queue_resume, queue_set_limit
 
 __all__ = [
+    "RateLimit",
+    "cluster_forget_dead",
+    "cluster_report",
     "job_cancel",
     "job_cancel_many",
-    "job_claim",
-    "job_dispatch_due",
     "job_enqueue",
+    "job_expire_overdue",
     "job_fail",
     "job_finish_cancelled",
     "job_heartbeat",
     "job_log",
-    "job_release_undelivered",
+    "job_next_due",
+    "job_release_orphaned",
     "job_report_progress",
     "job_requeue_stale",
+    "job_reserve",
     "job_retry",
     "job_retry_many",
+    "job_start",
     "job_succeed",
+    "queue_pause",
+    "queue_resume",
+    "queue_set_limit",
 ]

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jobs import runner
 from jobs.exceptions import DuplicateJob, JobError, JobStateConflict
 from jobs.models import Job, JobEvent
+from jobs.services.wakeup import notify_queue
 
 
 @transaction.atomic
 def job_cancel(*, job: Job, by=None) -> Job:
-    """A QUEUED job is CANCELLED at once and never runs; a RUNNING one is asked to stop and ends
+    """A QUEUED (or RESERVED, not yet started) job is CANCELLED at once and never runs; a RUNNING one is asked to stop and ends
     CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict once finished."""
     now = timezone.now()
     actor = _actor(by)
-    if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.CANCELLED, finished_at=now):
+    waiting = (Job.Status.QUEUED, Job.Status.RESERVED)
+    if Job.objects.filter(pk=job.pk, status__in=waiting).update(status=Job.Status.CANCELLED, finished_at=now):
         JobEvent.objects.create(job=job, at=now, kind=JobEvent.Kind.CANCELLED, attempt=job.attempts, actor=actor)
     elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, cancel_requested_at__isnull=True).update(
         cancel_requested_at=now
@@ -39,16 +39,17 @@ def job_cancel(*, job: Job, by=None) -> Job:
 
 @transaction.atomic
 def job_retry(*, job: Job, by=None) -> Job:
-    """Queue a FAILED or CANCELLED job again with fresh attempts, keeping its history.
+    """Queue a FAILED, CANCELLED or EXPIRED job again with fresh attempts and no deadline, keeping its history.
     Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key."""
     now = timezone.now()
     try:
         with transaction.atomic():
-            retried = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
+            retried = Job.objects.filter(pk=job.pk, status__in=Job.RETRYABLE).update(
                 status=Job.Status.QUEUED,
                 attempts=0,
                 run_after=now,
-                dispatched_at=now,
+                deadline=None,
+                reserved_by="",
                 cancel_requested_at=None,
                 result=None,
                 error=None,
@@ -63,9 +64,9 @@ def job_retry(*, job: Job, by=None) -> Job:
         ) from None
     job.refresh_from_db()
     if not retried:
-        raise JobStateConflict(f"Job #{job.pk} is {job.status}; only failed or cancelled jobs can be retried.")
+        raise JobStateConflict(f"Job #{job.pk} is {job.status}; only failed, cancelled or expired jobs can be retried.")
     JobEvent.objects.create(job=job, at=now, kind=JobEvent.Kind.RETRIED, actor=_actor(by))
-    transaction.on_commit(partial(runner.dispatch, job))
+    notify_queue(job.queue)
     return job
 
 

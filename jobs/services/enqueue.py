@@ -3,16 +3,15 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from jobs import runner
 from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.models import Job
 from jobs.registry import get_handler
+from jobs.services.wakeup import NOTIFY_SQL
 from jobs.tracing import new_trace_id
 
 logger = logging.getLogger(__name__)
@@ -31,11 +30,13 @@ def job_enqueue(
     delay: float | None = None,
     unique_key: str | None = None,
     trace_id: str | None = None,
+    deadline: datetime | None = None,
 ) -> Job:
-    """Create a QUEUED job and hand it to the broker after commit (a rolled-back enqueue never runs).
+    """Create a QUEUED job: one INSERT (with the NOTIFY that wakes idle clusters on PostgreSQL) in the
+    caller's transaction, so a rolled-back enqueue never runs. The row is the queue: no broker hand-off.
 
     Raises UnknownHandler, InvalidJob (field errors) or DuplicateJob (an active job holds `unique_key`).
-    A job due later is left to the pump, which dispatches it when its time comes."""
+    A job not started by `deadline` (or the handler's default) ends EXPIRED without running."""
     spec = get_handler(handler)
     args = spec.clean_args(args if args is not None else {})
     _check_json(args)
@@ -48,28 +49,19 @@ def job_enqueue(
         max_attempts=max_attempts or spec.max_attempts or settings.JOBS_DEFAULT_MAX_ATTEMPTS,
         timeout=timeout or spec.timeout or settings.JOBS_DEFAULT_TIMEOUT,
         run_after=run_after or now + timedelta(seconds=delay or 0),
+        deadline=deadline,
         unique_key=unique_key or None,
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
         trace_id=trace_id or new_trace_id(),
         created_at=now,
     )
+    if job.deadline is None and spec.deadline:  # the handler's default counts from when the job is due
+        job.deadline = job.run_after + timedelta(seconds=spec.deadline)
     _check_options(job)
     if spec.concurrency_limit:
         job.concurrency_key = f"{spec.name}:{spec.concurrency_key(args) if spec.concurrency_key else ''}"
         job.concurrency_limit = spec.concurrency_limit
-    # A job under a concurrency limit waits for the pump, which hands out only free slots.
-    immediate = job.run_after <= now and not job.concurrency_key
-    if immediate:
-        job.dispatched_at = now
-    if immediate and runner.dispatch_is_transactional():
-        # ORM broker on our database: job row and broker row commit together, in one commit.
-        with transaction.atomic():
-            _insert(job)
-            runner.dispatch(job)
-    else:
-        _insert(job)
-        if immediate:
-            transaction.on_commit(partial(runner.dispatch, job))
+    _insert(job)
     logger.info(
         "job enqueued",
         extra={"action": "job.enqueued", "job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler},
@@ -79,18 +71,38 @@ def job_enqueue(
 
 def _insert(job: Job) -> None:
     if not job.unique_key:  # nothing else can clash: the checks ran already
-        job.save(force_insert=True)
+        _insert_row(job)
         return
     try:
         with transaction.atomic():  # a savepoint: a unique-key clash must not poison the caller's transaction
-            job.save(force_insert=True)
+            _insert_row(job)
     except IntegrityError:
         existing = Job.objects.active().filter(unique_key=job.unique_key).values_list("pk", flat=True).first()
-        if job.unique_key and existing:
+        if existing:
             raise DuplicateJob(
                 f"Job #{existing} with unique key {job.unique_key!r} is still active.", existing_id=existing
             ) from None
         raise
+
+
+_FIELDS = [field for field in Job._meta.concrete_fields if not field.primary_key]
+_INSERT_SQL = (
+    f"INSERT INTO {Job._meta.db_table} ({', '.join(field.column for field in _FIELDS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_FIELDS))}) RETURNING id"
+)
+
+
+def _insert_row(job: Job) -> None:
+    """The enqueue's one statement. On PostgreSQL it also notifies the job's queue, which reaches
+    listening clusters when the transaction commits."""
+    params = [field.get_db_prep_save(field.pre_save(job, True), connection) for field in _FIELDS]
+    sql = _INSERT_SQL
+    if connection.vendor == "postgresql":
+        sql, params = f"WITH inserted AS ({_INSERT_SQL}) SELECT id, {NOTIFY_SQL} FROM inserted", [*params, job.queue]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        job.pk = cursor.fetchone()[0]
+    job._state.adding, job._state.db = False, connection.alias
 
 
 def _check_json(args: dict) -> None:
@@ -110,5 +122,7 @@ def _check_options(job: Job) -> None:
         errors["max_attempts"] = ["Must be between 1 and 100."]
     if not -100 <= job.priority <= 100:
         errors["priority"] = ["Must be between -100 and 100."]
+    if job.deadline is not None and job.deadline <= max(job.run_after, job.created_at):
+        errors["deadline"] = ["Must be later than now and than run_after: the job could never start."]
     if errors:
         raise InvalidJob(errors)

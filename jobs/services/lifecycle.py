@@ -1,4 +1,4 @@
-"""The runner's side of a job's life: claim, progress, heartbeat, and the outcome of an attempt.
+"""The runner's side of a job's life: progress, heartbeat, and the outcome of an attempt.
 
 Each write is guarded by `status=RUNNING` and the claiming worker and attempt, so a worker that was
 given up for dead (and whose job was requeued and claimed elsewhere) cannot overwrite the record."""
@@ -17,112 +17,63 @@ from jobs.registry import get_handler
 logger = logging.getLogger(__name__)
 
 
-def job_claim(*, job_id: int, worker: str) -> Job | None:
-    """Move a due QUEUED job to RUNNING and count the attempt; None when it is not ours to run
-    (unknown, already claimed by another delivery, cancelled, finished, or not due yet)."""
-    now = timezone.now()
-    job = _claim(job_id, worker=worker, now=now)
-    if job is not None:
-        return job
-    # Not claimable as it stands: find out why, since an early or limited job must be handed back.
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.status != Job.Status.QUEUED:
-        return None
-    if job.run_after > now + EARLY_DELIVERY_SLACK:
-        _release(job, run_after=job.run_after)  # delivered early: give it back to the pump
-        return None
-    if job.concurrency_key:
-        return _claim_within_limit(job, worker=worker, now=now)
-    return None  # queued, due and unlimited, yet not claimed: another delivery took it just now
-
-
-EARLY_DELIVERY_SLACK = timedelta(seconds=1)
-
-# One UPDATE ... RETURNING (PostgreSQL, and SQLite since 3.35): on the hot path of every job it
-# replaces a SELECT, an ORM-compiled UPDATE and their round trips. A job under a concurrency limit
-# is claimed only once its slot was checked (`slot_checked`).
-_CLAIM_SQL = f"""
-    UPDATE {Job._meta.db_table}
-    SET status = %s, attempts = attempts + 1, started_at = %s, heartbeat_at = %s, finished_at = NULL, worker = %s
-    WHERE id = %s AND status = %s AND run_after <= %s AND (concurrency_key IS NULL OR %s)
-    RETURNING *"""
-
-
-def _claim(job_id: int, *, worker: str, now: datetime, slot_checked: bool = False) -> Job | None:
-    at = connection.ops.adapt_datetimefield_value(now)
-    latest_run_after = connection.ops.adapt_datetimefield_value(now + EARLY_DELIVERY_SLACK)
-    params = [Job.Status.RUNNING.value, at, at, worker, job_id, Job.Status.QUEUED.value, latest_run_after, slot_checked]
-    return next(iter(Job.objects.raw(_CLAIM_SQL, params)), None)
-
-
-@transaction.atomic
-def _claim_within_limit(job: Job, *, worker: str, now: datetime) -> Job | None:
-    if not _has_concurrency_slot(job):
-        _release(job, run_after=now + timedelta(seconds=1))  # try again when a slot may be free
-        return None
-    return _claim(job.pk, worker=worker, now=now, slot_checked=True)
-
-
-def _has_concurrency_slot(job: Job) -> bool:
-    if connection.vendor == "postgresql":  # serialise claims of one key; SQLite's IMMEDIATE already does
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [job.concurrency_key])
-    running = Job.objects.running().filter(concurrency_key=job.concurrency_key).count()
-    return running < (job.concurrency_limit or 1)
-
-
-def _release(job: Job, *, run_after: datetime) -> None:
-    Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(dispatched_at=None, run_after=run_after)
-
-
 def _owned(job: Job):
     return Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, worker=job.worker, attempts=job.attempts)
 
 
-def _started_event(job: Job) -> JobEvent:
-    return JobEvent(job=job, at=job.started_at, kind=JobEvent.Kind.STARTED, attempt=job.attempts, message=job.worker)
-
-
-@transaction.atomic
-def job_succeed(*, job: Job, result) -> bool:
-    """RUNNING -> SUCCEEDED with its result. False when the worker no longer owns the job."""
-    now = timezone.now()
-    if not _owned(job).update(status=Job.Status.SUCCEEDED, result=result, error=None, finished_at=now):
+def _end_attempt(job: Job, changes: dict, *, kind: str, message: str = "", now: datetime) -> bool:
+    """Apply `changes` to the job while this worker still owns the attempt, and append the event:
+    one statement on PostgreSQL (a data-modifying CTE), two in one transaction on SQLite."""
+    fields = {Job._meta.get_field(name): value for name, value in changes.items()}
+    assignments = ", ".join(f"{field.column} = %s" for field in fields)
+    values = [field.get_db_prep_save(value, connection) for field, value in fields.items()]
+    update = f"""UPDATE {Job._meta.db_table} SET {assignments}
+        WHERE id = %s AND status = 'running' AND worker = %s AND attempts = %s RETURNING id"""
+    params = [*values, job.pk, job.worker, job.attempts]
+    event = [connection.ops.adapt_datetimefield_value(now), kind, job.attempts, message]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""WITH ended AS ({update}) INSERT INTO {JobEvent._meta.db_table} (job_id, at, kind, attempt, message)
+                SELECT id, %s, %s, %s, %s FROM ended""",
+                params + event,
+            )
+            owned = cursor.rowcount == 1
+        else:
+            with transaction.atomic():
+                cursor.execute(update, params)
+                owned = cursor.fetchone() is not None
+                if owned:
+                    JobEvent.objects.create(job=job, at=now, kind=kind, attempt=job.attempts, message=message)
+    if not owned:
         return _lost(job)
-    # The attempt's start is written with its end: one write instead of two on the hot path.
-    JobEvent.objects.bulk_create(
-        [_started_event(job), JobEvent(job=job, at=now, kind=JobEvent.Kind.SUCCEEDED, attempt=job.attempts)]
-    )
-    job.status, job.result, job.finished_at = Job.Status.SUCCEEDED, result, now
+    for name, value in changes.items():
+        setattr(job, name, value)
     return True
 
 
-@transaction.atomic
+def job_succeed(*, job: Job, result) -> bool:
+    """RUNNING -> SUCCEEDED with its result. False when the worker no longer owns the job."""
+    now = timezone.now()
+    changes = dict(status=Job.Status.SUCCEEDED, result=result, error=None, finished_at=now)
+    return _end_attempt(job, changes, kind=JobEvent.Kind.SUCCEEDED, now=now)
+
+
 def job_fail(*, job: Job, error: dict, permanent: bool = False) -> bool:
     """End a RUNNING attempt with `error` ({type, message, traceback}): back to QUEUED after the
     handler's backoff while attempts remain, else FAILED. `permanent` skips the remaining attempts."""
     now = timezone.now()
-    final = permanent or job.attempts >= job.max_attempts
-    if final:
-        changes = dict(status=Job.Status.FAILED, finished_at=now)
-        event = JobEvent(job=job, at=now, kind=JobEvent.Kind.FAILED, attempt=job.attempts, message=error["message"])
-    else:
-        delay = _backoff(job)
-        changes = dict(status=Job.Status.QUEUED, run_after=now + timedelta(seconds=delay), dispatched_at=None)
-        event = JobEvent(
-            job=job,
-            at=now,
-            kind=JobEvent.Kind.RETRY_SCHEDULED,
-            attempt=job.attempts,
-            message=f"{error['message']} (retry in {delay:.1f} s)",
-        )
-    if not _owned(job).update(error=error, worker="", **changes):
-        return _lost(job)
-    JobEvent.objects.bulk_create([_started_event(job), event])
-    for field, value in changes.items():
-        setattr(job, field, value)
-    job.error = error
-    return True
+    if permanent or job.attempts >= job.max_attempts:
+        changes = dict(status=Job.Status.FAILED, error=error, worker="", finished_at=now)
+        return _end_attempt(job, changes, kind=JobEvent.Kind.FAILED, message=error["message"], now=now)
+    delay = _backoff(job)
+    # The next attempt starts with no progress: the last one's would read as this one's.
+    changes = dict(
+        status=Job.Status.QUEUED, error=error, worker="", reserved_by="", progress={},
+        run_after=now + timedelta(seconds=delay),
+    )  # fmt: skip
+    message = f"{error['message']} (retry in {delay:.1f} s)"
+    return _end_attempt(job, changes, kind=JobEvent.Kind.RETRY_SCHEDULED, message=message, now=now)
 
 
 def _backoff(job: Job) -> float:
@@ -132,20 +83,11 @@ def _backoff(job: Job) -> float:
         return 1.0
 
 
-@transaction.atomic
 def job_finish_cancelled(*, job: Job, message: str = "") -> bool:
     """RUNNING -> CANCELLED once the handler stopped at a cancellation check (or was stopped)."""
     now = timezone.now()
-    if not _owned(job).update(status=Job.Status.CANCELLED, finished_at=now):
-        return _lost(job)
-    JobEvent.objects.bulk_create(
-        [
-            _started_event(job),
-            JobEvent(job=job, at=now, kind=JobEvent.Kind.CANCELLED, attempt=job.attempts, message=message),
-        ]
-    )
-    job.status, job.finished_at = Job.Status.CANCELLED, now
-    return True
+    changes = dict(status=Job.Status.CANCELLED, finished_at=now)
+    return _end_attempt(job, changes, kind=JobEvent.Kind.CANCELLED, message=message, now=now)
 
 
 def _lost(job: Job) -> bool:

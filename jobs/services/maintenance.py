@@ -1,63 +1,19 @@
-"""What the pump in every worker process does each tick: dispatch jobs whose time has come, and
-bring back jobs that a dead worker or a lossy broker left behind. The database, not the broker,
-decides what still has to run."""
+"""What each cluster's pusher does every heartbeat: report itself alive, bring back jobs that a dead
+worker or a dead cluster left behind, and expire jobs whose deadline passed. Safe to run from every
+cluster at once: each change is a conditional UPDATE."""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
-from jobs import runner
-from jobs.models import Job, JobEvent
+from jobs.models import Cluster, Job, JobEvent
 
 logger = logging.getLogger(__name__)
-
-
-def job_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Hand every due, undispatched QUEUED job (delayed runs, retry backoff, released jobs) to the
-    broker, highest priority first. Safe to run from many processes at once."""
-    now = now or timezone.now()
-    due = Job.objects.due_for_dispatch(now=now)
-    if not due.exists():  # the common idle case: one indexed read, no write lock taken
-        return 0
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        jobs = _within_concurrency_limits(list(due.only(*DISPATCH_FIELDS)[:limit]))
-        Job.objects.filter(pk__in=[job.pk for job in jobs], dispatched_at__isnull=True).update(dispatched_at=now)
-        for job in jobs:
-            transaction.on_commit(partial(runner.dispatch, job))
-    return len(jobs)
-
-
-DISPATCH_FIELDS = ("id", "queue", "timeout", "concurrency_key", "concurrency_limit")
-
-
-def _within_concurrency_limits(jobs: list[Job]) -> list[Job]:
-    """Drop the jobs whose concurrency key has no free slot: jobs running or already handed to a
-    broker hold one. Waiting jobs then cost nothing until a slot frees, instead of a claim a second."""
-    keys = {job.concurrency_key for job in jobs if job.concurrency_key}
-    if not keys:
-        return jobs
-    busy = Counter(
-        Job.objects.filter(concurrency_key__in=keys)
-        .filter(Q(status=Job.Status.RUNNING) | Q(status=Job.Status.QUEUED, dispatched_at__isnull=False))
-        .values_list("concurrency_key", flat=True)
-    )
-    allowed = []
-    for job in jobs:
-        if job.concurrency_key and busy[job.concurrency_key] >= (job.concurrency_limit or 1):
-            continue
-        busy[job.concurrency_key] += 1
-        allowed.append(job)
-    return allowed
 
 
 def job_requeue_stale(*, now: datetime | None = None, limit: int = 100) -> int:
@@ -86,18 +42,12 @@ def _recover(job: Job, *, now: datetime) -> int:
         status, kind, changes = Job.Status.FAILED, JobEvent.Kind.FAILED, {"finished_at": now, "error": error}
     else:
         status, kind = Job.Status.QUEUED, JobEvent.Kind.REQUEUED
-        changes = {"run_after": now, "dispatched_at": None, "error": error}
+        changes = {"run_after": now, "reserved_by": "", "progress": {}, "error": error}
     if not Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at=job.heartbeat_at).update(
         status=status, worker="", **changes
     ):
-        return 0  # it beat after all, or another pump got there first
-    JobEvent.objects.bulk_create(
-        [
-            JobEvent(job=job, at=job.started_at or now, kind=JobEvent.Kind.STARTED, attempt=job.attempts,
-                     message=job.worker),
-            JobEvent(job=job, at=now, kind=kind, attempt=job.attempts, message=why),
-        ]
-    )
+        return 0  # it beat after all, or another cluster got there first
+    JobEvent.objects.create(job=job, at=now, kind=kind, attempt=job.attempts, message=why)
     logger.warning(
         "stale job recovered",
         extra={"action": "job.recovered", "job_id": job.pk, "trace_id": job.trace_id, "status": status},
@@ -105,14 +55,52 @@ def _recover(job: Job, *, now: datetime) -> int:
     return 1
 
 
-def job_release_undelivered(*, queue: str, now: datetime | None = None) -> int:
-    """Give QUEUED jobs that were handed to `queue`'s broker long ago, and never claimed, back to the
-    pump. Called only when that broker queue is empty, so they are not waiting in it: a worker that
-    died after popping them (the Redis broker keeps no receipt) lost them. A copy that does arrive
-    later finds the job claimed and does nothing."""
+def job_release_orphaned(*, now: datetime | None = None) -> int:
+    """Jobs reserved by a cluster that stopped reporting (killed with the jobs in its buffer) go back
+    to the queue, whatever the backlog: they never started, so no attempt is lost."""
     now = now or timezone.now()
-    before = now - timedelta(seconds=settings.JOBS_REDISPATCH_SECONDS)
-    released = Job.objects.undelivered(dispatched_before=before).filter(queue=queue).update(dispatched_at=None)
+    alive = Cluster.objects.filter(seen_at__gte=now - timedelta(seconds=settings.JOBS_STALE_SECONDS))
+    released = (
+        Job.objects.filter(status=Job.Status.RESERVED)
+        .exclude(reserved_by__in=alive.values("id"))
+        .update(status=Job.Status.QUEUED, reserved_by="")
+    )
     if released:
-        logger.warning("undelivered jobs released", extra={"action": "job.released", "queue": queue, "count": released})
+        logger.warning("orphaned reservations released", extra={"action": "job.released", "count": released})
     return released
+
+
+def job_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
+    """QUEUED jobs whose deadline passed before they started end EXPIRED, never run."""
+    now = now or timezone.now()
+    ids = list(Job.objects.queued().filter(deadline__lte=now).values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    with transaction.atomic():
+        expired = list(
+            Job.objects.filter(pk__in=ids, status=Job.Status.QUEUED, deadline__lte=now).values_list("pk", "attempts")
+        )
+        Job.objects.filter(pk__in=[pk for pk, _ in expired]).update(status=Job.Status.EXPIRED, finished_at=now)
+        JobEvent.objects.bulk_create(
+            JobEvent(job_id=pk, at=now, kind=JobEvent.Kind.EXPIRED, attempt=attempts, message="deadline passed")
+            for pk, attempts in expired
+        )
+    if expired:
+        logger.warning("jobs expired", extra={"action": "job.expired", "count": len(expired)})
+    return len(expired)
+
+
+def cluster_report(*, cluster_id: str, host: str, pid: int, workers: int, queues: list[str], started_at: datetime) -> None:
+    """Record that a cluster is alive (its pusher calls this every heartbeat)."""
+    Cluster.objects.update_or_create(
+        id=cluster_id,
+        defaults=dict(host=host, pid=pid, workers=workers, queues=queues, seen_at=timezone.now()),
+        create_defaults=dict(
+            host=host, pid=pid, workers=workers, queues=queues, started_at=started_at, seen_at=timezone.now()
+        ),
+    )
+
+
+def cluster_forget_dead(*, now: datetime | None = None, after: timedelta = timedelta(hours=1)) -> int:
+    """Drop clusters not seen for an hour (their reservations were released long before)."""
+    return Cluster.objects.filter(seen_at__lt=(now or timezone.now()) - after).delete()[0]

@@ -36,24 +36,25 @@ def test_handlers_refuses_arguments(command):
     assert "unrecognized arguments: jobs.noop" in result.err
 
 
-def test_recover_requeues_stale_jobs_and_dispatches_due_ones(command, settings):
+def test_recover_requeues_stale_jobs_releases_orphans_and_expires_overdue(command, settings):
     settings.JOBS_STALE_SECONDS = 15
     long_ago = timezone.now() - timedelta(minutes=5)
     stale = JobFactory(status=Job.Status.RUNNING, attempts=1, max_attempts=3, heartbeat_at=long_ago,
                        started_at=long_ago, worker="gone:1")
-    due = JobFactory(status=Job.Status.QUEUED, run_after=long_ago, dispatched_at=None)
-    later = JobFactory(status=Job.Status.QUEUED, run_after=timezone.now() + timedelta(hours=1), dispatched_at=None)
+    orphan = JobFactory(status=Job.Status.RESERVED, reserved_by="gone:2", reserved_at=long_ago)
+    overdue = JobFactory(status=Job.Status.QUEUED, run_after=long_ago, deadline=long_ago + timedelta(seconds=1))
     result = command("jobs_recover")
     assert result.code == cli.OK
-    assert result.out.strip() == "Recovered 1 stale running job; dispatched 2 due jobs."
-    stale.refresh_from_db()
-    assert stale.status == Job.Status.QUEUED and stale.dispatched_at is not None
-    assert Job.objects.get(pk=due.pk).dispatched_at is not None
-    assert Job.objects.get(pk=later.pk).dispatched_at is None
+    assert result.out.strip() == "Recovered 1 stale running, released 1 orphaned reserved, expired 1 overdue."
+    assert Job.objects.get(pk=stale.pk).status == Job.Status.QUEUED
+    assert Job.objects.get(pk=orphan.pk).status == Job.Status.QUEUED
+    assert Job.objects.get(pk=overdue.pk).status == Job.Status.EXPIRED
 
 
 def test_recover_json_when_there_is_nothing_to_do(command):
-    assert json.loads(command("jobs_recover", "--json").out) == {"recovered_stale": 0, "dispatched_due": 0}
+    assert json.loads(command("jobs_recover", "--json").out) == {
+        "recovered_stale": 0, "released_orphaned": 0, "expired": 0,
+    }  # fmt: skip
 
 
 def test_recover_refuses_arguments(command):

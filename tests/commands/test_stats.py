@@ -36,38 +36,46 @@ def busy(now, settings):
 
 def test_stats_count_every_status(busy, now):
     assert job_stats(now=now)["status"] == {
-        "queued": 3, "running": 2, "succeeded": 2, "failed": 1, "cancelled": 1, "total": 9
+        "queued": 3, "reserved": 0, "running": 2, "succeeded": 2, "failed": 1, "cancelled": 1, "expired": 0,
+        "total": 9,
     }
+
+
+def test_stats_count_finished_jobs_only_over_the_last_day(busy, now):
+    JobFactory(status=Job.Status.SUCCEEDED, finished_at=now - timedelta(days=2))
+    assert job_stats(now=now)["status"]["succeeded"] == 2
 
 
 def test_stats_per_queue_depth_age_and_running(busy, now):
     default, imports = job_stats(now=now)["queues"]
-    assert default == {"queue": "default", "queued": 3, "due": 2, "delayed": 1, "running": 1, "stale": 0,
-                       "oldest_age_seconds": 300.0}
-    assert imports == {"queue": "imports", "queued": 0, "due": 0, "delayed": 0, "running": 1, "stale": 1,
-                       "oldest_age_seconds": None}
+    state = {"weight": 1, "paused": False, "paused_at": None, "paused_by": None, "concurrency_limit": None}
+    assert default == {"queue": "default", "queued": 3, "due": 2, "delayed": 1, "reserved": 0, "running": 1,
+                       "stale": 0, "oldest_age_seconds": 300.0, **state}
+    assert imports == {"queue": "imports", "queued": 0, "due": 0, "delayed": 0, "reserved": 0, "running": 1,
+                       "stale": 1, "oldest_age_seconds": None, **state}
 
 
 def test_stats_throughput_of_the_last_minute_and_hour(busy, now):
     throughput = job_stats(now=now)["throughput"]
-    assert throughput["last_minute"] == {"succeeded": 1, "failed": 1, "cancelled": 0, "total": 2,
+    assert throughput["last_minute"] == {"succeeded": 1, "failed": 1, "cancelled": 0, "expired": 0, "total": 2,
                                          "per_second": round(2 / 60, 3)}
     assert throughput["last_hour"]["total"] == 3
 
 
-def test_stats_cost_three_queries_whatever_the_size(busy, now, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_stats_cost_four_queries_whatever_the_size(busy, now, django_assert_num_queries):
+    with django_assert_num_queries(4):
         job_stats(now=now)
     JobFactory.create_batch(20, status=Job.Status.QUEUED, queue="imports")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         job_stats(now=now)
 
 
 def test_stats_of_an_empty_table(now):
     stats = job_stats(now=now)
     assert stats["status"]["total"] == 0
-    assert stats["queues"] == [{"queue": "default", "queued": 0, "due": 0, "delayed": 0, "running": 0, "stale": 0,
-                                "oldest_age_seconds": None}]
+    assert stats["queues"] == [{"queue": "default", "queued": 0, "due": 0, "delayed": 0, "reserved": 0, "running": 0,
+                                "stale": 0, "oldest_age_seconds": None, "weight": 1, "paused": False,
+                                "paused_at": None, "paused_by": None, "concurrency_limit": None}]
     assert stats["throughput"]["last_hour"]["total"] == 0
 
 
@@ -76,13 +84,16 @@ def test_status_counts_of_given_ids():
     done = JobFactory(status=Job.Status.SUCCEEDED)
     JobFactory(status=Job.Status.FAILED)  # not asked about
     counts = job_status_counts(ids=[job.pk for job in queued] + [done.pk, 999999])
-    assert counts == {"queued": 2, "running": 0, "succeeded": 1, "failed": 0, "cancelled": 0}
+    assert counts == {"queued": 2, "reserved": 0, "running": 0, "succeeded": 1, "failed": 0, "cancelled": 0,
+                      "expired": 0}
 
 
 def test_stats_command_prints_the_tables(command, busy):
     result = command("jobs_stats")
     assert result.code == cli.OK
-    assert result.out.splitlines()[0] == "Jobs: 3 queued, 2 running, 2 succeeded, 1 failed, 1 cancelled, 9 total"
+    assert result.out.splitlines()[0] == (
+        "Jobs: 3 queued, 0 reserved, 2 running, 2 succeeded, 1 failed, 1 cancelled, 0 expired, 9 total"
+    )
     assert any(line.split()[:4] == ["default", "3", "2", "1"] for line in result.out.splitlines())
     assert any(line.startswith("last minute  2") for line in result.out.splitlines())
 

@@ -43,7 +43,7 @@ def test_retry_of_a_running_job_answers_with_an_error_message(admin_web):
     response = admin_web.post(reverse("jobs:retry", args=[job.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
     assert status_of(job) == Job.Status.RUNNING
-    assert "only failed or cancelled jobs can be retried" in messages_of(response)[0]
+    assert "only failed, cancelled or expired jobs can be retried" in messages_of(response)[0]
 
 
 def test_cancel_of_a_queued_job_cancels_it(admin_web):

@@ -1,13 +1,13 @@
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs import runner, services
 from jobs.exceptions import DuplicateJob, InvalidJob, JobStateConflict, UnknownHandler
 from jobs.models import Job, JobEvent
-from tests.brokers import dispatched_job_ids, queued_payloads
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def test_enqueue_records_a_queued_job_with_handler_defaults(settings):
     assert job.max_attempts == settings.JOBS_DEFAULT_MAX_ATTEMPTS
     assert job.queue == "default"
     assert len(job.trace_id) == 32
-    assert job.dispatched_at is not None
+    assert job.reserved_at is None
 
 
 def test_unknown_handler_is_refused():
@@ -53,40 +53,33 @@ def test_bad_run_options_are_refused(options, field):
     assert field in error.value.errors
 
 
+def start(job: Job, worker: str = "w") -> Job | None:
+    """What a worker does with a job it was handed (no cluster: a direct start)."""
+    return services.job_start(job_id=job.pk, cluster=None, worker=worker)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_job_enqueued_in_a_rolled_back_transaction_never_reaches_the_broker():
+def test_a_job_enqueued_in_a_rolled_back_transaction_never_runs():
     with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue()
+        job = enqueue()
         raise RuntimeError("roll back")
     assert not Job.objects.exists()
-    assert dispatched_job_ids() == []
+    assert services.job_reserve(cluster="c", queues=["default"], capacity=5) == []
+    runner.run(job.pk)
+    assert not Job.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_committed_job_is_dispatched_after_commit():
-    with transaction.atomic():
-        job = enqueue()
-        if not runner.dispatch_is_transactional():
-            assert dispatched_job_ids() == []  # Redis: not before commit (the ORM broker row commits with the job)
-    [task] = queued_payloads()
-    assert (task["func"], task["args"]) == (runner.RUN, (job.pk,))  # only the id travels
+def test_enqueue_is_one_statement(django_assert_num_queries):
+    with django_assert_num_queries(1):  # the INSERT (and on PostgreSQL its NOTIFY, in the same statement)
+        enqueue()
 
 
-def test_a_delayed_job_waits_for_the_pump():
+def test_a_delayed_job_is_not_due_until_its_time():
     job = enqueue(delay=60)
-    assert job.dispatched_at is None
-    assert services.job_dispatch_due() == 0
-    assert services.job_dispatch_due(now=timezone.now() + timedelta(seconds=61)) == 1
-    job.refresh_from_db()
-    assert job.dispatched_at is not None
-
-
-def test_the_pump_dispatches_higher_priority_first(django_capture_on_commit_callbacks):
-    low = JobFactory(priority=0)
-    high = JobFactory(priority=5)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.job_dispatch_due() == 2
-    assert dispatched_job_ids() == [high.pk, low.pk]
+    assert services.job_reserve(cluster="c", queues=["default"], capacity=5) == []
+    assert start(job) is None
+    later = timezone.now() + timedelta(seconds=61)
+    assert services.job_reserve(cluster="c", queues=["default"], capacity=5, now=later) == [(job.pk, job.timeout)]
 
 
 def test_run_records_success_with_history():
@@ -100,22 +93,25 @@ def test_run_records_success_with_history():
     assert list(job.events.values_list("kind", flat=True)) == ["started", "succeeded"]
 
 
-def test_claiming_a_due_job_is_one_statement_and_returns_the_whole_row(django_assert_num_queries):
+def test_starting_a_job_is_one_statement_with_its_event_and_returns_the_whole_row():
     job = enqueue("jobs.sleep", args={"seconds": 0.01}, priority=5)
-    with django_assert_num_queries(1):
-        claimed = services.job_claim(job_id=job.pk, worker="w1")
+    with CaptureQueriesContext(connection) as queries:
+        claimed = start(job, "w1")
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)  # SQLite: no DML in a CTE
     assert (claimed.status, claimed.attempts, claimed.worker) == (Job.Status.RUNNING, 1, "w1")
     assert (claimed.args, claimed.priority, claimed.trace_id) == ({"seconds": 0.01}, 5, job.trace_id)
     assert claimed.started_at == claimed.heartbeat_at is not None
     job.refresh_from_db()
     assert (job.status, job.attempts, job.started_at) == (Job.Status.RUNNING, 1, claimed.started_at)
+    assert list(job.events.values_list("kind", "attempt", "message")) == [("started", 1, "w1")]  # visible at once
 
 
 def test_a_second_delivery_of_a_claimed_job_is_a_no_op():
     job = enqueue()
-    claimed = services.job_claim(job_id=job.pk, worker="w1")
+    claimed = start(job, "w1")
     assert claimed is not None
-    assert services.job_claim(job_id=job.pk, worker="w2") is None
+    assert start(job, "w2") is None
     runner.run(job.pk)  # the duplicate delivery: nothing happens
     job.refresh_from_db()
     assert (job.status, job.attempts, job.worker) == (Job.Status.RUNNING, 1, "w1")
@@ -132,7 +128,7 @@ def test_failure_schedules_a_retry_with_backoff_then_fails_for_good():
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
     assert job.run_after > timezone.now()
-    assert job.dispatched_at is None  # the pump sends it when the backoff ends
+    assert job.progress == {}  # the next attempt starts with none
     assert job.error["message"] == "boom"
     assert "RuntimeError" in job.error["traceback"]
 
@@ -189,7 +185,7 @@ def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(staff):
 
 def test_cancel_of_a_running_job_stops_it_at_the_next_check(staff):
     job = enqueue("jobs.sleep", args={"seconds": 0, "steps": 3})
-    services.job_claim(job_id=job.pk, worker="w")
+    start(job)
     job.refresh_from_db()
     services.job_cancel(job=job, by=staff)
     services.job_cancel(job=job, by=staff)  # asking twice is harmless
@@ -226,6 +222,13 @@ def test_retry_queues_a_failed_job_again_and_keeps_its_history(staff):
     assert kinds == ["started", "failed", "retried", "started", "failed"]
 
 
+def test_an_expired_job_can_be_retried_and_loses_its_deadline():
+    job = JobFactory(status=Job.Status.EXPIRED, deadline=timezone.now())
+    services.job_retry(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.deadline) == (Job.Status.QUEUED, None)
+
+
 @pytest.mark.parametrize("status", [Job.Status.QUEUED, Job.Status.RUNNING, Job.Status.SUCCEEDED])
 def test_retry_of_an_unfinished_or_succeeded_job_is_a_conflict(status):
     job = JobFactory(status=status)
@@ -252,30 +255,13 @@ def test_retry_refuses_when_the_unique_key_was_taken_meanwhile():
     assert Job.objects.get(pk=first.pk).status == Job.Status.CANCELLED
 
 
-def test_a_concurrency_limit_defers_the_claim_until_a_slot_frees():
-    from jobs import registry
-
-    @registry.handler("tests.exclusive", concurrency_limit=1, concurrency_key=lambda args: args["catalogue"])
-    def exclusive(ctx, *, catalogue):
-        return catalogue
-
-    first = enqueue("tests.exclusive", args={"catalogue": "a"})
-    second = enqueue("tests.exclusive", args={"catalogue": "a"})
-    other = enqueue("tests.exclusive", args={"catalogue": "b"})
-    assert services.job_claim(job_id=first.pk, worker="w") is not None
-    assert services.job_claim(job_id=second.pk, worker="w") is None
-    assert services.job_claim(job_id=other.pk, worker="w") is not None
-    second.refresh_from_db()
-    assert (second.status, second.dispatched_at) == (Job.Status.QUEUED, None)  # back to the pump
-
-
 def test_a_stale_running_job_is_requeued_with_its_attempt_counted(settings):
     job = enqueue(max_attempts=2)
-    services.job_claim(job_id=job.pk, worker="dead:1")
+    start(job, "dead:1")
     later = timezone.now() + timedelta(seconds=settings.JOBS_STALE_SECONDS + 1)
     assert services.job_requeue_stale(now=later) == 1
     job.refresh_from_db()
-    assert (job.status, job.attempts, job.dispatched_at) == (Job.Status.QUEUED, 1, None)
+    assert (job.status, job.attempts, job.reserved_by) == (Job.Status.QUEUED, 1, "")
     assert job.error["type"] == "WorkerLost"
     assert list(job.events.values_list("kind", flat=True)) == ["started", "requeued"]
 
@@ -284,7 +270,7 @@ def test_a_stale_job_out_of_attempts_fails_and_a_cancelled_one_ends_cancelled():
     spent = enqueue(max_attempts=1)
     asked = enqueue(max_attempts=3)
     for job in (spent, asked):
-        services.job_claim(job_id=job.pk, worker="dead:1")
+        start(job, "dead:1")
     services.job_cancel(job=asked)
     assert services.job_requeue_stale(now=timezone.now() + timedelta(minutes=5)) == 2
     assert Job.objects.get(pk=spent.pk).status == Job.Status.FAILED
@@ -293,49 +279,23 @@ def test_a_stale_job_out_of_attempts_fails_and_a_cancelled_one_ends_cancelled():
 
 def test_a_live_heartbeat_keeps_a_job_running():
     job = enqueue()
-    claimed = services.job_claim(job_id=job.pk, worker="w")
+    claimed = start(job)
     assert services.job_heartbeat(job=claimed) is None
     assert services.job_requeue_stale() == 0
 
 
 def test_an_outcome_from_a_worker_that_lost_the_job_is_dropped():
     job = enqueue(max_attempts=3)
-    claimed = services.job_claim(job_id=job.pk, worker="slow:1")
+    claimed = start(job, "slow:1")
     services.job_requeue_stale(now=timezone.now() + timedelta(minutes=5))
     assert services.job_succeed(job=claimed, result=1) is False
     assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
-
-
-def test_jobs_lost_by_the_broker_are_released_to_the_pump(settings):
-    job = enqueue()
-    Job.objects.filter(pk=job.pk).update(dispatched_at=timezone.now() - timedelta(minutes=10))
-    assert services.job_release_undelivered(queue="default") == 1
-    job.refresh_from_db()
-    assert job.dispatched_at is None
 
 
 def test_handler_log_lines_join_the_history():
     from jobs.context import JobContext
 
     job = enqueue()
-    claimed = services.job_claim(job_id=job.pk, worker="w")
+    claimed = start(job)
     JobContext(claimed).log("half way")
-    assert job.events.get().message == "half way"
-
-
-def test_the_pump_hands_out_only_free_concurrency_slots(django_capture_on_commit_callbacks):
-    from jobs import registry
-
-    @registry.handler("tests.one_at_a_time", concurrency_limit=1)
-    def one_at_a_time(ctx):
-        return None
-
-    first, second = enqueue("tests.one_at_a_time"), enqueue("tests.one_at_a_time")
-    assert first.dispatched_at is None  # left to the pump
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.job_dispatch_due() == 1
-    assert dispatched_job_ids() == [first.pk]
-    runner.run(first.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.job_dispatch_due() == 1  # the slot is free again
-    assert dispatched_job_ids()[-1] == second.pk
+    assert job.events.get(kind=JobEvent.Kind.LOG).message == "half way"

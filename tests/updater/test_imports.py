@@ -10,7 +10,7 @@ from jobs import runner
 from jobs.context import JobContext
 from jobs.exceptions import JobCancelled
 from jobs.models import Job
-from jobs.services import job_cancel, job_claim, job_enqueue
+from jobs.services import job_cancel, job_enqueue, job_reserve, job_start
 from tests.updater.helpers import in_thread, stored_feed, upload, wait_for
 from updater.models import Feed, Product
 from updater.services import feed_import_run, feed_import_start, feed_rows_import_start
@@ -63,7 +63,7 @@ def test_jsonl_and_csv_feeds_give_the_same_catalogue():
 
 def running_job(feed: Feed) -> Job:
     job = job_enqueue(handler="updater.import_feed", args={"feed_id": feed.pk})
-    return job_claim(job_id=job.pk, worker="test")
+    return job_start(job_id=job.pk, cluster=None, worker="test")
 
 
 class CancelAfterFirstChunk(JobContext):
@@ -143,8 +143,8 @@ def test_imports_run_one_at_a_time_per_catalogue():
     first = feed_rows_import_start(rows=[{"sku": "A"}], requested_by=None)
     second = feed_rows_import_start(rows=[{"sku": "B"}], requested_by=None)
     assert first.concurrency_key == second.concurrency_key and first.concurrency_limit == 1
-    assert job_claim(job_id=first.pk, worker="w1") is not None
-    assert job_claim(job_id=second.pk, worker="w2") is None  # held back while the first runs
+    assert job_reserve(cluster="c1", queues=[first.queue], capacity=5) == [(first.pk, first.timeout)]
+    assert job_reserve(cluster="c2", queues=[first.queue], capacity=5) == []  # held back while the first runs
     assert Job.objects.get(pk=second.pk).status == Job.Status.QUEUED
 
 

@@ -1,4 +1,4 @@
-"""manage.py jobs_recover: one pass of the maintenance the worker pump runs continuously."""
+"""manage.py jobs_recover: one pass of the upkeep every cluster runs each heartbeat."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from jobs.management import cli
 
 class Command(cli.JobsCommand):
     help = (
-        "Recover running jobs whose worker stopped beating (requeued, or failed when out of attempts), "
-        "then hand every due queued job to the broker. Safe beside running workers."
+        "Requeue running jobs whose worker stopped beating (failed when out of attempts), release jobs "
+        "reserved by clusters that stopped reporting, and expire jobs past their deadline. Safe beside "
+        "running clusters."
     )
 
     def handle(self, *, json, **options):
-        # Stale jobs first: the ones requeued become due and go out in the same pass.
-        recovered = services.job_requeue_stale()
-        dispatched = services.job_dispatch_due()
+        counts = {
+            "recovered_stale": services.job_requeue_stale(),
+            "released_orphaned": services.job_release_orphaned(),
+            "expired": services.job_expire_overdue(),
+        }
         if json:
-            return self.write_json({"recovered_stale": recovered, "dispatched_due": dispatched})
+            return self.write_json(counts)
         self.stdout.write(
-            f"Recovered {recovered} stale running job{'s' if recovered != 1 else ''}; "
-            f"dispatched {dispatched} due job{'s' if dispatched != 1 else ''}."
+            "Recovered {recovered_stale} stale running, released {released_orphaned} orphaned reserved, "
+            "expired {expired} overdue.".format(**counts)
         )
