@@ -213,7 +213,7 @@ class _Upkeep(threading.Thread):
             started_at=self.started_at,
         )  # fmt: skip
         services.job_requeue_stale()
-        services.job_release_orphaned()
+        services.job_release_reserved()
         services.job_expire_overdue()
         services.cluster_forget_dead()
 

@@ -17,7 +17,7 @@ from jobs.services.maintenance import (
     cluster_forget_dead,
     cluster_report,
     job_expire_overdue,
-    job_release_orphaned,
+    job_release_reserved,
     job_requeue_stale,
 )
 from jobs.services.queues import queue_pause, queue_resume, queue_set_limit
@@ -35,7 +35,7 @@ __all__ = [
     "job_heartbeat",
     "job_log",
     "job_next_due",
-    "job_release_orphaned",
+    "job_release_reserved",
     "job_report_progress",
     "job_requeue_stale",
     "job_reserve",

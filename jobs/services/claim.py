@@ -132,13 +132,15 @@ def job_next_due(*, queues: list[str]) -> datetime | None:
 def job_start(*, job_id: int, cluster: str | None, worker: str, now: datetime | None = None) -> Job | None:
     """RESERVED (by `cluster`) -> RUNNING, counting the attempt and writing its `started` event, in one
     statement on PostgreSQL. Without a cluster (a direct call, as in tests) a due QUEUED job starts.
-    None when the job is not ours to run: cancelled, expired, requeued to another cluster, or unknown."""
+    None when the job is not ours to run: cancelled, expired, requeued to another cluster, its queue
+    paused since it was reserved (the upkeep releases it), or unknown."""
     now = now or timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
     params = {"id": job_id, "cluster": cluster or "", "direct": cluster is None, "worker": worker, "now": at}
     update = f"""UPDATE {JOB} SET status = 'running', attempts = attempts + 1, started_at = %(now)s,
             heartbeat_at = %(now)s, finished_at = NULL, worker = %(worker)s
-        WHERE id = %(id)s AND (deadline IS NULL OR deadline > %(now)s) AND (
+        WHERE id = %(id)s AND (deadline IS NULL OR deadline > %(now)s)
+          AND NOT EXISTS (SELECT 1 FROM {QUEUE} p WHERE p.name = {JOB}.queue AND p.paused_at IS NOT NULL) AND (
             (status = 'reserved' AND reserved_by = %(cluster)s)
             OR (status = 'queued' AND %(direct)s AND run_after <= %(now)s))
         RETURNING *"""

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from jobs.models import Cluster, Job, JobEvent
+from jobs.models import Cluster, Job, JobEvent, Queue
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +56,20 @@ def _recover(job: Job, *, now: datetime) -> int:
     return 1
 
 
-def job_release_orphaned(*, now: datetime | None = None) -> int:
-    """Jobs reserved by a cluster that stopped reporting (killed with the jobs in its buffer) go back
-    to the queue, whatever the backlog: they never started, so no attempt is lost."""
+def job_release_reserved(*, now: datetime | None = None) -> int:
+    """Reserved jobs that will not start where they are go back to the queue, whatever the backlog:
+    those of a cluster that stopped reporting (killed with the jobs in its buffer), and those of a
+    paused queue (a worker refuses to start them). They never started: no attempt is lost."""
     now = now or timezone.now()
     alive = Cluster.objects.filter(seen_at__gte=now - timedelta(seconds=settings.JOBS_STALE_SECONDS))
+    paused = Queue.objects.filter(paused_at__isnull=False)
     released = (
         Job.objects.filter(status=Job.Status.RESERVED)
-        .exclude(reserved_by__in=alive.values("id"))
+        .filter(~Q(reserved_by__in=alive.values("id")) | Q(queue__in=paused.values("name")))
         .update(status=Job.Status.QUEUED, reserved_by="")
     )
     if released:
-        logger.warning("orphaned reservations released", extra={"action": "job.released", "count": released})
+        logger.warning("reservations released", extra={"action": "job.released", "count": released})
     return released
 
 

@@ -19,10 +19,9 @@ LOG_DIR = BASE_DIR / "artifacts" / "qcluster"
 FAST_CLOCKS = {
     "JOBS_HEARTBEAT_SECONDS": "0.5",
     "JOBS_STALE_SECONDS": "3",
-    "JOBS_PUMP_SECONDS": "0.2",
-    "JOBS_REDISPATCH_SECONDS": "3",
     "JOBS_CANCEL_GRACE_SECONDS": "5",
-    "JOBS_BROKER_POLL": "0.1",
+    "JOBS_ONRAMP_SECONDS": "0.5",
+    "JOBS_HANDLER_MODULES": "tests.integration.handlers",
 }
 
 
@@ -93,3 +92,12 @@ def worker_cluster(request, transactional_db):
     cluster = Cluster(request.node.name[:60]).start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def two_clusters(request, transactional_db):
+    """Two qclusters (2 workers each) racing for the same queue, as two machines would."""
+    clusters = [Cluster(f"{request.node.name[:50]}-{n}").start() for n in (1, 2)]
+    yield clusters
+    for cluster in clusters:
+        cluster.stop()

@@ -1,1 +1,1 @@
-from tests.integration.cluster import worker_cluster  # noqa: F401  (fixture)
+from tests.integration.cluster import two_clusters, worker_cluster  # noqa: F401  (fixtures)

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from jobs import runner, services
+from jobs import services
 from jobs.models import Job, JobEvent
 from tests.integration.cluster import wait_for
 
@@ -50,16 +50,26 @@ def test_a_job_killed_on_its_last_attempt_ends_failed(worker_cluster):
     assert job.attempts == 1
 
 
-def test_a_duplicate_delivery_runs_the_job_once(worker_cluster):
-    job = services.job_enqueue(handler="jobs.sleep", args={"seconds": 1, "steps": 5})
-    runner.dispatch(job)
-    runner.dispatch(job)
+def test_jobs_reserved_by_a_killed_cluster_run_elsewhere_within_the_stale_window(two_clusters):
+    first, second = two_clusters
+    jobs = [services.job_enqueue(handler="jobs.sleep", args={"seconds": 2, "steps": 20}) for _ in range(8)]
+    wait_for(lambda: Job.objects.filter(status=Job.Status.RUNNING).count() == 4, message="both clusters busy")
+    held = set(Job.objects.filter(status__in=Job.IN_FLIGHT).values_list("reserved_by", flat=True))
+    assert len(held) == 2  # each cluster reserved its own share, no more than it can start soon
+    first.kill()
 
-    wait_for(lambda: status_of(job) == Job.Status.SUCCEEDED, message="job to succeed")
-    # The other deliveries found the job claimed or finished; give them time to have been handled.
-    wait_for(lambda: runner.broker_queue_size(job.queue) == 0, message="broker queue drained")
-    assert job.attempts == 1
-    assert job.events.filter(kind=JobEvent.Kind.STARTED).count() == 1
+    wait_for(lambda: all(status_of(job) == Job.Status.SUCCEEDED for job in jobs), timeout=60,
+             message="every job to succeed on the surviving cluster")
+    assert sum(job.events.filter(kind=JobEvent.Kind.SUCCEEDED).count() for job in jobs) == 8  # each once
+    assert Job.objects.filter(reserved_by="").count() == 0
+
+
+def test_two_clusters_racing_run_each_job_exactly_once(two_clusters):
+    jobs = [services.job_enqueue(handler="jobs.noop") for _ in range(60)]
+    wait_for(lambda: Job.objects.filter(status=Job.Status.SUCCEEDED).count() == 60, message="all jobs done")
+    assert JobEvent.objects.filter(kind=JobEvent.Kind.STARTED).count() == 60
+    assert set(Job.objects.values_list("attempts", flat=True)) == {1}
+    assert len(set(Job.objects.values_list("reserved_by", flat=True))) == 2  # both took work
 
 
 def test_cancel_stops_a_running_job_at_its_next_check(worker_cluster, staff):

@@ -187,12 +187,23 @@ def test_jobs_reserved_by_a_dead_cluster_go_back_to_the_queue(settings):
     Cluster.objects.create(id="alive:1", host="alive", pid=1, workers=2, started_at=now, seen_at=now)
     kept = JobFactory(status=Job.Status.RESERVED, reserved_by="alive:1")
     orphan = JobFactory(status=Job.Status.RESERVED, reserved_by="dead:2", attempts=1)
-    assert services.job_release_orphaned() == 1
+    assert services.job_release_reserved() == 1
     orphan.refresh_from_db()
     assert (orphan.status, orphan.reserved_by, orphan.attempts) == (Job.Status.QUEUED, "", 1)  # no attempt lost
     assert Job.objects.get(pk=kept.pk).status == Job.Status.RESERVED
     later = now + timedelta(seconds=settings.JOBS_STALE_SECONDS + 1)
-    assert services.job_release_orphaned(now=later) == 1  # once it stops reporting
+    assert services.job_release_reserved(now=later) == 1  # once it stops reporting
+
+
+def test_a_reserved_job_of_a_paused_queue_does_not_start_and_is_released():
+    job = enqueue()
+    reserve()
+    now = timezone.now()
+    Cluster.objects.create(id="c1", host="h", pid=1, workers=2, started_at=now, seen_at=now)
+    services.queue_pause(name="default")
+    assert services.job_start(job_id=job.pk, cluster="c1", worker="w") is None
+    assert services.job_release_reserved() == 1
+    assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
 
 
 def test_cancelling_a_reserved_job_is_immediate():

@@ -9,19 +9,19 @@ from jobs.management import cli
 class Command(cli.JobsCommand):
     help = (
         "Requeue running jobs whose worker stopped beating (failed when out of attempts), release jobs "
-        "reserved by clusters that stopped reporting, and expire jobs past their deadline. Safe beside "
+        "reserved by clusters that stopped reporting or in paused queues, and expire jobs past their deadline. Safe beside "
         "running clusters."
     )
 
     def handle(self, *, json, **options):
         counts = {
             "recovered_stale": services.job_requeue_stale(),
-            "released_orphaned": services.job_release_orphaned(),
+            "released_reserved": services.job_release_reserved(),
             "expired": services.job_expire_overdue(),
         }
         if json:
             return self.write_json(counts)
         self.stdout.write(
-            "Recovered {recovered_stale} stale running, released {released_orphaned} orphaned reserved, "
+            "Recovered {recovered_stale} stale running, released {released_reserved} reserved, "
             "expired {expired} overdue.".format(**counts)
         )
