@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
 from jobs import services
+from jobs.exceptions import InvalidJob
 from jobs.models import Cluster, Queue
 from jobs.stats import queue_stats
 
@@ -20,8 +22,21 @@ for name in ("Schedule", "Success", "Failure"):
         admin.site.unregister(model)
 
 
+class QueueForm(forms.ModelForm):
+    class Meta:
+        model = Queue
+        fields = ["concurrency_limit"]
+
+    def clean_concurrency_limit(self) -> int | None:
+        try:
+            return services.queue_limit_validate(self.cleaned_data["concurrency_limit"])
+        except InvalidJob as exc:
+            raise forms.ValidationError(exc.errors["concurrency_limit"]) from None
+
+
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
+    form = QueueForm
     list_display = ["name", "weight", "state", "depth", "concurrency_limit"]
     fields = ["name", "concurrency_limit", "paused_at", "paused_by"]
     readonly_fields = ["name", "paused_at", "paused_by"]

@@ -23,7 +23,7 @@ import uuid
 
 import psycopg
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 from django_q.brokers import Broker
 from django_q.conf import Conf
@@ -66,14 +66,21 @@ class JobTableBroker(Broker):
     def dequeue(self):
         if self._pid != os.getpid():
             self._start_in_this_process()
-        close_old_connections()
-        if connection.vendor == "postgresql" or self._any_due():
-            batch = services.job_reserve(
-                cluster=self.cluster, queues=self._queues(), capacity=self._capacity(), rate_limits=self._rate_limits
-            )
-            if batch:
-                return [(job_id, self._package(job_id, timeout)) for job_id, timeout in batch]
-        self._wait()
+        try:
+            if connection.vendor == "postgresql" or self._any_due():
+                batch = services.job_reserve(
+                    cluster=self.cluster, queues=self._queues(), capacity=self._capacity(),
+                    rate_limits=self._rate_limits,
+                )  # fmt: skip
+                if batch:
+                    return [(job_id, self._package(job_id, timeout)) for job_id, timeout in batch]
+            self._wait()
+        except DatabaseError:
+            # The database went away: drop the connection (the next call reconnects) and wait a
+            # little, rather than let the pusher die and be respawned 10 s later.
+            logger.warning("database unavailable; pusher waits", extra={"action": "broker.db_unavailable"})
+            connection.close()
+            time.sleep(settings.JOBS_HEARTBEAT_SECONDS)
         return None
 
     def _start_in_this_process(self) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from jobs.exceptions import JobNotFound
-from jobs.models import Job, JobEvent
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from jobs.exceptions import JobNotFound, UnknownHandler
+from jobs.models import Job, JobEvent, Queue
+from jobs.registry import get_handler
 
 
 def job_list(*, user=None) -> QuerySet[Job]:
@@ -24,3 +28,33 @@ def job_get(*, job_id, user=None) -> Job:
 
 def job_events(*, job: Job) -> list[JobEvent]:
     return list(job.events.select_related("actor"))
+
+
+def job_wait_reason(*, job: Job, now: datetime | None = None) -> str | None:
+    """Why a queued job has not started yet, in an operator's words; None when nothing holds it back
+    but the work ahead of it (or it is not queued). A few small indexed reads: for one job's page."""
+    if job.status != Job.Status.QUEUED:
+        return None
+    now = now or timezone.now()
+    if job.run_after > now:
+        return f"not due until {job.run_after:%Y-%m-%d %H:%M:%S}"
+    state = Queue.objects.filter(name=job.queue).first()
+    if state and state.is_paused:
+        return f"queue {job.queue} is paused"
+    if state and state.concurrency_limit and Job.objects.in_flight().filter(queue=job.queue).count() >= state.concurrency_limit:
+        return f"queue {job.queue} is at its limit of {state.concurrency_limit} jobs in flight"
+    if job.concurrency_key and (
+        Job.objects.in_flight().filter(concurrency_key=job.concurrency_key).count() >= (job.concurrency_limit or 1)
+    ):
+        return f"concurrency limit {job.concurrency_limit} reached for {job.concurrency_key}"
+    rate = _rate_limit(job.handler)
+    if rate and Job.objects.filter(handler=job.handler, reserved_at__gt=now - timedelta(seconds=rate[1])).count() >= rate[0]:
+        return f"rate limit of {rate[0]} starts per {rate[1]:g} s reached for {job.handler}"
+    return None
+
+
+def _rate_limit(handler: str) -> tuple[int, float] | None:
+    try:
+        return get_handler(handler).rate_limit
+    except UnknownHandler:
+        return None

@@ -177,6 +177,7 @@ def _detail_context(job: Job, request: HttpRequest) -> dict:
     events = selectors.job_events(job=job)
     return {
         "job": job,
+        "waiting_for": selectors.job_wait_reason(job=job),
         "timeline": [event for event in events if event.kind != JobEvent.Kind.LOG],
         "logs": [event for event in events if event.kind == JobEvent.Kind.LOG],
         "next": reverse("jobs:detail", args=[job.pk]),

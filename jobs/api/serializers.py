@@ -3,6 +3,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from jobs.models import Job, JobEvent
+from jobs.selectors import job_wait_reason
 
 
 class JobEnqueueSerializer(serializers.Serializer):
@@ -80,10 +81,14 @@ class JobSerializer(serializers.ModelSerializer):
 
 class JobDetailSerializer(JobSerializer):
     events = serializers.SerializerMethodField()
+    waiting_for = serializers.SerializerMethodField(help_text="why a queued job has not started yet, if held back")
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "events"]
+        fields = [*JobSerializer.Meta.fields, "waiting_for", "events"]
         read_only_fields = fields
+
+    def get_waiting_for(self, job: Job) -> str | None:
+        return job_wait_reason(job=job)
 
     def get_events(self, job: Job) -> list[dict]:
         return JobEventSerializer(job.events.select_related("actor"), many=True).data

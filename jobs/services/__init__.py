@@ -20,7 +20,7 @@ from jobs.services.maintenance import (
     job_release_reserved,
     job_requeue_stale,
 )
-from jobs.services.queues import queue_pause, queue_resume, queue_set_limit
+from jobs.services.queues import queue_limit_validate, queue_pause, queue_resume, queue_set_limit
 
 __all__ = [
     "RateLimit",
@@ -43,6 +43,7 @@ __all__ = [
     "job_retry_many",
     "job_start",
     "job_succeed",
+    "queue_limit_validate",
     "queue_pause",
     "queue_resume",
     "queue_set_limit",

@@ -50,12 +50,18 @@ def queue_resume(*, name: str, by=None) -> Queue:
     return queue
 
 
+def queue_limit_validate(limit: int | None) -> int | None:
+    """The one check of a queue limit's range (the admin form asks it too)."""
+    if limit is not None and not 1 <= limit <= 10_000:
+        raise InvalidJob({"concurrency_limit": ["Must be between 1 and 10000, or empty for no limit."]})
+    return limit
+
+
 @transaction.atomic
 def queue_set_limit(*, name: str, limit: int | None, by=None) -> Queue:
     """At most `limit` jobs of the queue reserved or running over all clusters (None: no limit)."""
     _check_may_control(by)
-    if limit is not None and not 1 <= limit <= 10_000:
-        raise InvalidJob({"concurrency_limit": ["Must be between 1 and 10000, or empty for no limit."]})
+    queue_limit_validate(limit)
     queue, _ = Queue.objects.select_for_update().get_or_create(name=_known(name))
     queue.concurrency_limit = limit
     queue.save(update_fields=["concurrency_limit"])

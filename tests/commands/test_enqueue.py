@@ -27,12 +27,20 @@ def test_enqueue_passes_every_run_option(command):
     run_after = "2030-01-02T03:04:05Z"
     result = command(
         "jobs_enqueue", "jobs.noop", "--queue", "default", "--priority", "7", "--run-after", run_after,
-        "--max-attempts", "4", "--timeout", "9", "--unique-key", "nightly",
+        "--max-attempts", "4", "--timeout", "9", "--unique-key", "nightly", "--deadline", "2030-01-02T04:00:00Z",
     )
     assert result.code == cli.OK
     job = Job.objects.get()
     assert (job.priority, job.max_attempts, job.timeout, job.unique_key) == (7, 4, 9, "nightly")
     assert job.run_after.isoformat() == "2030-01-02T03:04:05+00:00"
+    assert job.deadline.isoformat() == "2030-01-02T04:00:00+00:00"
+
+
+def test_a_deadline_before_the_job_is_due_is_refused(command):
+    result = command("jobs_enqueue", "jobs.noop", "--delay", "60", "--deadline", "2020-01-01T00:00:00Z")
+    assert result.code == cli.INVALID
+    assert "deadline" in result.err
+    assert not Job.objects.exists()
 
 
 def test_enqueue_with_delay_runs_later(command):

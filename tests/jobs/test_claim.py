@@ -212,3 +212,16 @@ def test_cancelling_a_reserved_job_is_immediate():
     services.job_cancel(job=job)
     assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLED
     assert services.job_start(job_id=job.pk, cluster="c1", worker="w") is None
+
+
+def test_a_held_back_job_says_why():
+    from jobs.selectors import job_wait_reason
+
+    jobs = [enqueue("tests.claim.keyed", args={"key": "a"}) for _ in range(3)]
+    reserve()
+    assert job_wait_reason(job=Job.objects.get(pk=jobs[2].pk)) == "concurrency limit 2 reached for tests.claim.keyed:a"
+    services.queue_pause(name="default")
+    assert job_wait_reason(job=Job.objects.get(pk=jobs[2].pk)) == "queue default is paused"
+    assert job_wait_reason(job=Job.objects.get(pk=jobs[0].pk)) is None  # reserved: not waiting
+    later = enqueue(delay=600)
+    assert job_wait_reason(job=later).startswith("not due until ")

@@ -28,6 +28,8 @@ class Command(cli.JobsCommand):
         when = parser.add_mutually_exclusive_group()
         when.add_argument("--delay", type=cli.non_negative_float, metavar="SECONDS", help="Run no sooner than this.")
         when.add_argument("--run-after", type=cli.aware_datetime, metavar="ISO", help="Run no sooner than this time.")
+        parser.add_argument("--deadline", type=cli.aware_datetime, metavar="ISO",
+                            help="Not started by this time: the job expires without running.")
         parser.add_argument("--max-attempts", type=cli.positive_int)
         parser.add_argument("--timeout", type=cli.positive_int, metavar="SECONDS", help="Limit of one attempt.")
         parser.add_argument("--unique-key", help="Refuse the job while another active job holds this key.")
@@ -48,6 +50,7 @@ class Command(cli.JobsCommand):
                 run_after=options["run_after"],
                 delay=options["delay"],
                 unique_key=options["unique_key"],
+                deadline=options["deadline"],
             )
         if not wait:
             return self.write_json(JobSerializer(job).data) if json else self.stdout.write(str(job.pk))
@@ -89,4 +92,7 @@ class Command(cli.JobsCommand):
             error = job.error or {}
             detail = f"{error.get('type', 'Error')}: {error.get('message', '')}".splitlines()[0]
             raise CommandError(f"Job #{job.pk} failed after {job.attempts} attempt(s): {detail}", returncode=cli.FAILED)
+        if job.status == Job.Status.EXPIRED:
+            raise CommandError(f"Job #{job.pk} expired: not started by {job.deadline:%Y-%m-%d %H:%M:%S}.",
+                               returncode=cli.CANCELLED)
         raise CommandError(f"Job #{job.pk} was cancelled.", returncode=cli.CANCELLED)
