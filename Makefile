@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-redis ci bench simulate migrate clean
+.PHONY: run test test-postgres ci bench simulate migrate clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,6 @@ test: $(STAMP)
 # The suite against the local PostgreSQL (CI runs this too).
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
-
-# The job tests with the Redis broker.
-test-redis: $(STAMP)
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} $(PY) -m pytest tests/jobs tests/integration $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(if $(QUICK),--quick,)

@@ -1,4 +1,4 @@
-"""`make run`: prepare everything, then run the web server and one qcluster per queue together.
+"""`make run`: prepare everything, then run the web server and one qcluster (serving every queue) together.
 
 Creates .env on first run (a fresh secret key and demo admin password), migrates, collects static
 files, creates the demo data, starts gunicorn and the workers, prints the address and the login.
@@ -50,20 +50,19 @@ def main() -> int:
     env = environ.Env()
     environ.Env.read_env(ENV_FILE)
     port = env.int("PORT", default=8000)
-    queues = env.list("JOBS_QUEUES", default=["default"])
+    queues = [item.partition(":")[0] for item in env.list("JOBS_QUEUES", default=["default"])]
     children = [
         subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
              "--threads", "4", "--access-logfile", "-"]  # fmt: skip
         )
     ]
-    for queue in queues:  # django-q2 picks the queue a cluster serves from this variable only
-        children.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"], env={**os.environ, "Q_CLUSTER_NAME": queue}))
+    children.append(subprocess.Popen([PYTHON, "manage.py", "qcluster"]))  # one cluster serves every queue
     print(
         f"\n  Long Process API is running: http://127.0.0.1:{port}/\n"
         f"  Log in as {env('DEMO_ADMIN_USERNAME', default='admin')} / {env('DEMO_ADMIN_PASSWORD', default='(see .env)')}\n"
         f"  API docs: http://127.0.0.1:{port}/api/docs/   Admin: http://127.0.0.1:{port}/admin/\n"
-        f"  Workers: {len(queues)} qcluster(s) for queue(s) {', '.join(queues)}. Ctrl-C stops everything.\n",
+        f"  Workers: one qcluster serving queue(s) {', '.join(queues)}. Ctrl-C stops everything.\n",
         flush=True,
     )
 
