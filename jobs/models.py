@@ -111,7 +111,9 @@ class Job(models.Model):
                 name="job_concurrency_idx",
                 condition=IN_FLIGHT & Q(concurrency_key__isnull=False),
             ),
-            models.Index(fields=["handler", "reserved_at"], name="job_started_idx", condition=Q(reserved_at__isnull=False)),
+            models.Index(
+                fields=["handler", "reserved_at"], name="job_started_idx", condition=Q(reserved_at__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=STATUSES), name="job_status_valid"),

@@ -43,7 +43,8 @@ def run(job_id: int) -> None:
     a shell) a due queued job is started directly."""
     job = services.job_start(job_id=job_id, cluster=_cluster, worker=worker_id())
     if job is None:
-        logger.info("job not startable: cancelled, expired or requeued", extra={"action": "job.skipped", "job_id": job_id})
+        logger.info("job not startable: cancelled, expired, paused or requeued",
+                    extra={"action": "job.skipped", "job_id": job_id})
         return
     extra = {"job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler}
     logger.info("job started", extra={"action": "job.started", **extra})

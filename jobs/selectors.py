@@ -41,14 +41,16 @@ def job_wait_reason(*, job: Job, now: datetime | None = None) -> str | None:
     state = Queue.objects.filter(name=job.queue).first()
     if state and state.is_paused:
         return f"queue {job.queue} is paused"
-    if state and state.concurrency_limit and Job.objects.in_flight().filter(queue=job.queue).count() >= state.concurrency_limit:
+    limit = state.concurrency_limit if state else None
+    if limit and Job.objects.in_flight().filter(queue=job.queue).count() >= limit:
         return f"queue {job.queue} is at its limit of {state.concurrency_limit} jobs in flight"
     if job.concurrency_key and (
         Job.objects.in_flight().filter(concurrency_key=job.concurrency_key).count() >= (job.concurrency_limit or 1)
     ):
         return f"concurrency limit {job.concurrency_limit} reached for {job.concurrency_key}"
     rate = _rate_limit(job.handler)
-    if rate and Job.objects.filter(handler=job.handler, reserved_at__gt=now - timedelta(seconds=rate[1])).count() >= rate[0]:
+    window_start = now - timedelta(seconds=rate[1]) if rate else None
+    if rate and Job.objects.filter(handler=job.handler, reserved_at__gt=window_start).count() >= rate[0]:
         return f"rate limit of {rate[0]} starts per {rate[1]:g} s reached for {job.handler}"
     return None
 

@@ -47,7 +47,11 @@ def job_reserve(
     sql, params = _reserve_sql(cluster=cluster, queues=queues, capacity=capacity, rate_limits=rate_limits, now=now)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RESERVE_LOCK])
+            # A reservation need not wait for its own WAL flush: the worker's start, committed
+            # synchronously, flushes it first; if the server dies before, the job is simply queued.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)", [RESERVE_LOCK]
+            )
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # RETURNING has no order: put the batch back in claim order.
@@ -126,7 +130,8 @@ def _reserve_sql(*, cluster, queues, capacity, rate_limits, now) -> tuple[str, d
 
 def job_next_due(*, queues: list[str]) -> datetime | None:
     """When the earliest queued job of `queues` comes due (now or in the past if one is due)."""
-    return Job.objects.queued().filter(queue__in=queues).order_by("run_after").values_list("run_after", flat=True).first()
+    due = Job.objects.queued().filter(queue__in=queues).order_by("run_after")
+    return due.values_list("run_after", flat=True).first()
 
 
 def job_start(*, job_id: int, cluster: str | None, worker: str, now: datetime | None = None) -> Job | None:

@@ -15,8 +15,9 @@ from jobs.services.wakeup import notify_queue
 
 @transaction.atomic
 def job_cancel(*, job: Job, by=None) -> Job:
-    """A QUEUED (or RESERVED, not yet started) job is CANCELLED at once and never runs; a RUNNING one is asked to stop and ends
-    CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict once finished."""
+    """A QUEUED or RESERVED (not yet started) job is CANCELLED at once and never runs; a RUNNING one is
+    asked to stop and ends CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict
+    once finished."""
     now = timezone.now()
     actor = _actor(by)
     waiting = (Job.Status.QUEUED, Job.Status.RESERVED)

@@ -93,7 +93,9 @@ def job_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
     return len(expired)
 
 
-def cluster_report(*, cluster_id: str, host: str, pid: int, workers: int, queues: list[str], started_at: datetime) -> None:
+def cluster_report(
+    *, cluster_id: str, host: str, pid: int, workers: int, queues: list[str], started_at: datetime
+) -> None:
     """Record that a cluster is alive (its pusher calls this every heartbeat)."""
     Cluster.objects.update_or_create(
         id=cluster_id,

@@ -21,8 +21,8 @@ FAST_CLOCKS = {
     "JOBS_STALE_SECONDS": "3",
     "JOBS_CANCEL_GRACE_SECONDS": "5",
     "JOBS_ONRAMP_SECONDS": "0.5",
-    "JOBS_HANDLER_MODULES": "tests.integration.handlers",
 }
+HANDLERS = "tests.integration.handlers"
 
 
 def database_url() -> str:
@@ -37,7 +37,11 @@ def database_url() -> str:
 class Cluster:
     def __init__(self, name: str, **env: str):
         self.name = name
-        self.env = {**os.environ, **FAST_CLOCKS, "DATABASE_URL": database_url(), "DJANGO_DEBUG": "0", **env}
+        handlers = ",".join(filter(None, [os.environ.get("JOBS_HANDLER_MODULES"), HANDLERS]))
+        self.env = {
+            **os.environ, **FAST_CLOCKS, "JOBS_HANDLER_MODULES": handlers, "DATABASE_URL": database_url(),
+            "DJANGO_DEBUG": "0", **env,
+        }  # fmt: skip
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 

@@ -74,8 +74,8 @@ def test_pausing_a_queue_lets_running_jobs_finish_and_starts_nothing_until_resum
     assert not Job.objects.filter(pk__in=[j.pk for j in waiting], started_at__isnull=False).exists()
     services.queue_resume(name="default")
     wait_for(lambda: all_done([j.pk for j in waiting]), message="waiting jobs to run after resume")
-    starts = list(Job.objects.filter(pk__in=[j.pk for j in waiting]).order_by("started_at", "id").values_list("id", flat=True))
-    assert starts[0] == waiting[0].pk  # resumed in order
+    first = Job.objects.filter(pk__in=[j.pk for j in waiting]).order_by("started_at", "id").first()
+    assert first.pk == waiting[0].pk  # resumed in order
 
 
 def test_a_job_past_its_deadline_expires_unrun(worker_cluster):

@@ -34,7 +34,8 @@ def enqueue(handler="jobs.noop", **kwargs) -> Job:
 
 
 def reserve(cluster="c1", queues=("default",), capacity=10, **kwargs) -> list[int]:
-    return [job_id for job_id, _ in services.job_reserve(cluster=cluster, queues=list(queues), capacity=capacity, **kwargs)]
+    batch = services.job_reserve(cluster=cluster, queues=list(queues), capacity=capacity, **kwargs)
+    return [job_id for job_id, _ in batch]
 
 
 def test_higher_priority_is_reserved_first_then_oldest_then_lowest_id():
