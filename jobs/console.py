@@ -14,11 +14,11 @@ from django.db.models import Q, QuerySet
 from jobs import selectors
 from jobs.filters import JobFilter
 from jobs.models import Job
+from jobs.permissions import job_may
 from jobs.registry import all_handlers
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 50
-ACTIONS = {"retry": "jobs.retry_job", "cancel": "jobs.cancel_job"}
 
 
 def _handler_choices() -> list[tuple[str, str]]:
@@ -95,13 +95,8 @@ def keyset_page(jobs: QuerySet[Job], *, before: str | None, size: int = PAGE_SIZ
 
 
 def may_act(user, action: str, job: Job | None = None) -> bool:
-    """Staff need the action's permission (superusers have all); anyone else may act on the jobs
-    they requested, and the selectors never show them another user's job."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return user.has_perm(ACTIONS[action])
-    return job is None or job.requested_by_id == user.pk
+    """Whether the page offers the action: the rules are jobs.permissions' (the services apply them too)."""
+    return job_may(user, action, job)
 
 
 def related_jobs(*, job: Job, user, limit: int = 20) -> list[Job]:

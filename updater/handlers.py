@@ -6,6 +6,7 @@ from jobs.context import JobContext
 from jobs.exceptions import InvalidJob, PermanentJobError
 from jobs.registry import exponential, handler
 from updater.models import Feed
+from updater.permissions import feed_may_import
 from updater.services import HANDLER, feed_import_run, import_options_clean
 
 CATALOGUE = "catalogue"  # the one catalogue there is; the key that keeps its imports one at a time
@@ -30,6 +31,7 @@ def import_feed_args(args: dict) -> dict:
     validate=import_feed_args,
     concurrency_limit=1,
     concurrency_key=lambda args: CATALOGUE,
+    enqueue_permission=feed_may_import,
 )
 def import_feed(
     ctx: JobContext,

@@ -12,12 +12,15 @@ from django.utils import timezone
 from jobs import runner
 from jobs.exceptions import DuplicateJob, JobError, JobStateConflict
 from jobs.models import Job, JobEvent
+from jobs.permissions import job_check
 
 
 @transaction.atomic
 def job_cancel(*, job: Job, by=None) -> Job:
     """A QUEUED job is CANCELLED at once and never runs; a RUNNING one is asked to stop and ends
-    CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict once finished."""
+    CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict once finished,
+    JobNotFound or PermissionDenied when `by` may not (jobs.permissions)."""
+    job_check(user=by, action="cancel", job=job)
     now = timezone.now()
     actor = _actor(by)
     if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.CANCELLED, finished_at=now):
@@ -40,7 +43,9 @@ def job_cancel(*, job: Job, by=None) -> Job:
 @transaction.atomic
 def job_retry(*, job: Job, by=None) -> Job:
     """Queue a FAILED or CANCELLED job again with fresh attempts, keeping its history.
-    Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key."""
+    Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key,
+    JobNotFound or PermissionDenied when `by` may not (jobs.permissions)."""
+    job_check(user=by, action="retry", job=job)
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs import runner
+from jobs.admission import job_admit
 from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.models import Job
 from jobs.registry import get_handler
@@ -34,9 +35,11 @@ def job_enqueue(
 ) -> Job:
     """Create a QUEUED job and hand it to the broker after commit (a rolled-back enqueue never runs).
 
-    Raises UnknownHandler, InvalidJob (field errors) or DuplicateJob (an active job holds `unique_key`).
+    Raises UnknownHandler, PermissionDenied, QuotaExceeded, InvalidJob (field errors) or DuplicateJob
+    (an active job holds `unique_key`).
     A job due later is left to the pump, which dispatches it when its time comes."""
     spec = get_handler(handler)
+    job_admit(spec=spec, user=requested_by, run_after=run_after, delay=delay)  # 403, 400 (start), 429
     args = spec.clean_args(args if args is not None else {})
     _check_json(args)
     now = timezone.now()

@@ -6,6 +6,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.throttles import EnqueueThrottle
 from jobs.api.serializers import JobAcceptedSerializer
 from jobs.api.views import accepted
 from jobs.tracing import trace_id_from_traceparent
@@ -17,18 +18,23 @@ from updater.api.serializers import (
     UpdateSyncSerializer,
 )
 from updater.filters import ProductFilter
+from updater.upload_guard import feed_check_upload_cut
 
 
 def _feed_input(request, serializer_class) -> dict:
-    # The size is refused from the headers, before the body is read.
+    # Who may send and the size in the headers were checked before the body was read
+    # (updater.upload_guard); a body that turned out too large was cut off there.
     services.feed_check_request_size(content_length=request.META.get("CONTENT_LENGTH"))
     serializer = serializer_class(data=request.data)
+    feed_check_upload_cut(request)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
 class UpdateCreateApi(APIView):
     """Send a feed to import. Answers 202 at once with the import job; poll its status URL."""
+
+    throttle_classes = [EnqueueThrottle]
 
     @extend_schema(request=UpdateCreateSerializer, responses={202: JobAcceptedSerializer})
     def post(self, request):
@@ -49,6 +55,8 @@ class UpdateSyncApi(APIView):
     """THE OLD WAY, kept as a baseline to compare against: imports the feed inside the request and
     answers 200 with the summary when done. A large feed outlasts any HTTP timeout; use
     POST /api/v1/updates/ instead."""
+
+    throttle_classes = [EnqueueThrottle]
 
     @extend_schema(request=UpdateSyncSerializer, responses={200: ImportSummarySerializer}, deprecated=True)
     def post(self, request):
