@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from jobs.datetimes import check_offset
 from jobs.exceptions import InvalidJob, QuotaExceeded
 from jobs.models import Job
 from jobs.permissions import handler_check_enqueue
@@ -29,6 +31,10 @@ def job_check_start(*, run_after: datetime | None, delay: float | None) -> None:
     if delay is not None and not 0 <= delay <= limit:
         raise InvalidJob({"delay": [f"Must be between 0 and {limit} seconds."]})
     if run_after is not None:
+        try:
+            check_offset(run_after)
+        except ValidationError as exc:
+            raise InvalidJob({"run_after": list(exc.messages)}) from None
         if timezone.is_naive(run_after):
             raise InvalidJob({"run_after": ["Give a time zone (e.g. 2030-01-01T12:00:00Z)."]})
         if run_after > timezone.now() + timedelta(seconds=limit):

@@ -7,6 +7,7 @@ from jobs.exceptions import InvalidJob, PermanentJobError
 from jobs.registry import exponential, handler
 from updater.models import Feed
 from updater.permissions import feed_may_import
+from updater.services.retention import feed_file_delete_if_due
 from updater.services import HANDLER, feed_import_run, import_options_clean
 
 CATALOGUE = "catalogue"  # the one catalogue there is; the key that keeps its imports one at a time
@@ -46,7 +47,7 @@ def import_feed(
     if feed is None:
         raise PermanentJobError(f"Feed {feed_id} no longer exists.")
     try:
-        return feed_import_run(
+        summary = feed_import_run(
             feed=feed,
             ctx=ctx,
             chunk_size=chunk_size,
@@ -55,3 +56,5 @@ def import_feed(
         )
     except FileNotFoundError:
         raise PermanentJobError(f"The file of feed {feed_id} is gone from storage.") from None
+    feed_file_delete_if_due(feed=feed)  # a failed or cancelled import keeps it for a retry
+    return summary

@@ -24,6 +24,7 @@ from updater.models import Feed
 from updater.permissions import feed_check_import
 from updater.services.pipeline import ChunkWriter
 from updater.services.products import UpsertCounts
+from updater.services.retention import feed_file_delete_if_due
 from updater.services.uploads import feed_rows_store, feed_store
 
 HANDLER = "updater.import_feed"
@@ -107,7 +108,10 @@ def feed_import_sync(*, requested_by, upload: File | None = None, rows: list | N
         feed = feed_store(upload=upload, uploaded_by=requested_by)
     else:
         feed = feed_rows_store(rows=rows, uploaded_by=requested_by)
-    return feed_import_run(feed=feed, **options)
+    try:
+        return feed_import_run(feed=feed, **options)
+    finally:
+        feed_file_delete_if_due(feed=feed)
 
 
 def feed_import_run(
