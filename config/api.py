@@ -91,8 +91,101 @@ def _depth_exceeds(data, limit: int) -> bool:
     return False
 
 
-class NewestFirstPagination(CursorPagination):
+class StrictPageSizeMixin:
+    """`page_size` outside 1..max_page_size, or not a number, is a 400 naming it (DRF would quietly
+    fall back to the default); the schema states the bounds."""
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        try:
+            value = int(raw[-1])
+        except ValueError:
+            value = 0
+        if len(raw) > 1 or not 1 <= value <= self.max_page_size:
+            raise exceptions.ValidationError({self.page_size_query_param: [f"Give one whole number from 1 to {self.max_page_size}."]})
+        return value
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
+
+class NewestFirstPagination(StrictPageSizeMixin, CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def api_not_found(request, exception=None):
+    """404 for a URL no route matches: the error body under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code="not_found", detail="Not found."), status=404)
+    return page_not_found(request, exception)
+
+
+# --- OpenAPI: every answer an operation can give --------------------------------------------
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+_REASONS = {
+    "400": "Invalid input: `errors` names the fields.",
+    "401": "No or invalid credentials.",
+    "403": "Not allowed (see docs/SECURITY.md).",
+    "404": "Not found, or not yours to see.",
+    "406": "No acceptable content type.",
+    "409": "The job's state forbids it, or an active job holds the unique key.",
+    "413": "The body, or the feed, is over its limit.",
+    "415": "Unsupported content type.",
+    "429": "Throttled, or too many active jobs (Retry-After).",
+    "503": "The database is unavailable (Retry-After).",
+}
+
+
+def _error_codes(path: str, method: str) -> set[str]:
+    codes = {"406", "503"}
+    if not path.endswith("/auth/token/"):
+        codes |= {"401", "403"}
+    if "{" in path or method == "get":
+        codes.add("404")  # a path's object, or a list's invalid cursor
+    if method == "get" and "{" not in path:
+        codes.add("400")  # filters
+    if method == "post" and not path.endswith(("/retry/", "/cancel/")):
+        codes |= {"400", "413", "415", "429"}
+    if method == "post" and (path.endswith(("/retry/", "/cancel/")) or path.endswith("/jobs/")):
+        codes.add("409")
+    if method == "post" and "/updates/" in path:
+        codes.add("403")
+    return codes
+
+
+def add_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the error answers of every operation, with the one error
+    body (`Error`) and Retry-After where it applies."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = {
+        "type": "object",
+        "required": ["code", "detail", "errors"],
+        "properties": {
+            "code": {"type": "string", "description": "Stable: invalid, not_found, conflict, duplicate, ..."},
+            "detail": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": {}, "description": "Field name: messages."},
+            "existing_id": {"type": "integer", "description": "On `duplicate`: the active job holding the key."},
+        },
+    }
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code in sorted(_error_codes(path, method)):
+                answer = {"description": _REASONS[code], "content": {"application/json": {"schema": _ERROR_REF}}}
+                if code in ("429", "503"):
+                    answer["headers"] = _RETRY_AFTER
+                responses.setdefault(code, answer)
+    return result

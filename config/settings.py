@@ -181,10 +181,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Background jobs with a record of truth, and the product updater built on them.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are public (they describe the API, they hold no data), so clients and
+    # the fuzzer (scripts/fuzz_api.py) can read them before they have a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Request bodies get components of their own, which carry the input bounds (minLength, ...).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc served from our own static files: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.add_error_responses",
+    ],
 }
 
 # --- Jobs -----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config.throttles import TokenApi
 
+handler404 = "config.api.api_not_found"
+
 api_patterns = [
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
     path("", include("jobs.api.urls")),

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from jobs import selectors
+from jobs.datetimes import BoundedIsoDateTimeFilter
 from jobs.filters import JobFilter
 from jobs.models import Job
 from jobs.permissions import job_may
@@ -37,6 +38,9 @@ class JobPageFilter(JobFilter):
     handler = django_filters.ChoiceFilter(choices=_handler_choices, empty_label="any handler")
     queue = django_filters.ChoiceFilter(choices=_queue_choices, empty_label="any queue")
     q = django_filters.CharFilter(method="search", label="Search", max_length=200)
+    # An HTML form sends its empty fields.
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", blank=True)
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", blank=True)
 
     class Meta(JobFilter.Meta):
         fields = ["status", "handler", "queue", "trace_id", "q"]

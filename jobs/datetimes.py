@@ -29,7 +29,19 @@ def check_offset(value: datetime | None) -> None:
 
 
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """Given but empty (`?created_after=`) is an error unless `blank` (an HTML form sends its empty
+    fields; an API client that sends one has made a mistake the schema forbids)."""
+
     default_validators = [check_offset]
+
+    def __init__(self, *args, blank: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blank = blank
+
+    def clean(self, value):
+        if value == "" and not self.blank:
+            raise ValidationError("Enter a date and time, e.g. 2030-01-01T12:00:00Z, or leave the parameter out.")
+        return super().clean(value)
 
     def to_python(self, value):
         try:

@@ -1,11 +1,12 @@
 """The updater's REST API: send a feed (202 and a job), the synchronous baseline, and the catalogue."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import StrictPageSizeMixin
 from config.throttles import EnqueueThrottle
 from jobs.api.serializers import JobAcceptedSerializer
 from jobs.api.views import accepted
@@ -67,13 +68,16 @@ class UpdateSyncApi(APIView):
         return Response(summary)
 
 
-class ProductPagination(CursorPagination):
+class ProductPagination(StrictPageSizeMixin, CursorPagination):
     ordering = ("sku",)  # unique and indexed: a stable cursor however many rows share a timestamp
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=[OpenApiParameter("active", str, enum=["true", "false", "1", "0"])])
+)
 class ProductListApi(generics.ListAPIView):
     """The catalogue in sku order; filter by sku, currency, active and updated_since (ISO 8601)."""
 
