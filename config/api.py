@@ -1,4 +1,4 @@
-"""API-wide plumbing: every error becomes one JSON body, never a 500; the JSON parser; pagination.
+"""API-wide plumbing: every error becomes one JSON body, never a 500; pagination; the schema's error answers.
 
 The error body (docs/SECURITY.md, "Error answers"), for every 4xx and 503 the API gives:
 
@@ -9,9 +9,8 @@ when no field is at fault). A few answers add a key of their own (`existing_id` 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -63,32 +62,6 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. invalid, not_found, conflict.")
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-
-
-class BoundedJSONParser(parsers.JSONParser):
-    """JSON with a nesting limit (settings.API_MAX_JSON_DEPTH): a body nested thousands deep is a
-    400, not a RecursionError."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
-        if _depth_exceeds(data, settings.API_MAX_JSON_DEPTH):
-            raise exceptions.ParseError(f"JSON parse error - nested deeper than {settings.API_MAX_JSON_DEPTH} levels.")
-        return data
-
-
-def _depth_exceeds(data, limit: int) -> bool:
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return True
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
 
 
 class StrictPageSizeMixin:

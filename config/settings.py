@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.NewestFirstPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_PARSER_CLASSES": [
-        "config.api.BoundedJSONParser",
+        "config.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
