@@ -3,7 +3,7 @@
 `FeedUploadGuardMiddleware` sits before the CSRF check (which would read a multipart body to find
 its token) and answers, for the three feed doors (the API's updates and updates/sync, the upload
 page), without reading a byte of the body:
-- an anonymous client: 403 (the page: to the login page), unless it sends an Authorization header,
+- an anonymous client: 401 (the page: to the login page), unless it sends an Authorization header,
   left to DRF, which refuses a bad token before reading the body;
 - a signed-in user who may not import feeds: 403;
 - a Content-Length above the limit: 413 (the page: its form with the error).
@@ -93,7 +93,9 @@ def _refuse(request: HttpRequest, *, page: bool) -> HttpResponse | None:
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
-        return _answer(page, 403, "not_authenticated", "Authentication credentials were not provided.", request=request)
+        answer = _answer(page, 401, "not_authenticated", "Authentication credentials were not provided.", request=request)
+        answer["WWW-Authenticate"] = "Token"  # as DRF answers it
+        return answer
     if not feed_may_import(user):
         return _answer(page, 403, "permission_denied", "You do not have permission to import feeds.", request=request)
     try:
