@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import django_filters
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 
 MAX_OFFSET = timedelta(hours=15, minutes=59)
@@ -58,12 +59,14 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 class BoundedDateFieldListFilter(admin.DateFieldListFilter):
     """The admin's date filter; a hand-made URL with an impossible offset shows the admin's own
-    "invalid lookup" notice instead of a 500 (a ValidationError here becomes IncorrectLookupParameters)."""
+    "invalid lookup" notice instead of a 500."""
 
     def queryset(self, request, queryset):
         field = forms.DateTimeField()
-        for name, value in self.used_parameters.items():
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                check_offset(field.clean(item))
+        for value in self.used_parameters.values():
+            for item in value if isinstance(value, list) else [value]:
+                try:
+                    check_offset(field.clean(item))
+                except ValidationError as exc:
+                    raise IncorrectLookupParameters(exc) from None
         return super().queryset(request, queryset)
