@@ -10,7 +10,7 @@ when no field is at fault). A few answers add a key of their own (`existing_id` 
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -54,14 +54,6 @@ def _first_message(errors: dict) -> str:
             return first if field == NON_FIELD else f"{field}: {first}"
         return f"{field}: invalid."
     return "Invalid input."
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The error body, for the schema."""
-
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. invalid, not_found, conflict.")
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 class StrictPageSizeMixin:
