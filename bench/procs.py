@@ -64,6 +64,12 @@ def env_for(setup: Setup, *, system: str = "product", workers: int = 2, **extra:
         MEDIA_ROOT=str(WORK / "media"),
         LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "INFO"),  # the product's default
         PYTHONUNBUFFERED="1",
+        # Plain HTTP on 127.0.0.1, and load far beyond one user's fair share: the guards are off.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        API_THROTTLE_ENQUEUE="",
+        API_THROTTLE_TOKEN="",
+        JOBS_MAX_ACTIVE_PER_USER="0",
     )
     env.update(extra)
     return env

@@ -98,7 +98,7 @@ def _setup_django(url: str, *, media: Path) -> None:
     os.environ["MEDIA_ROOT"] = str(media)
     os.environ.pop("REDIS_URL", None)  # job messages stay in this database's own ORM broker
     os.environ["DJANGO_DEBUG"] = "0"  # measured as production runs (a .env may turn DEBUG on)
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(ROOT))

@@ -5,15 +5,36 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY") if not DEBUG else env("DJANGO_SECRET_KEY", default="dev-only")
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or ("dev-only" if DEBUG else "")
+PLACEHOLDER_KEYS = ("change-me", "changeme", "dev-only", "django-insecure", "your-secret", "placeholder")
+if not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or any(word in SECRET_KEY.lower() for word in PLACEHOLDER_KEYS)
+):
+    # Production mode signs sessions, CSRF tokens and password resets with this key: refuse to start.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a random value of at least 50 characters when DJANGO_DEBUG=0 "
+        "(not a placeholder). Generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS in production mode; each can be turned off (e.g. behind a proxy that redirects itself, or a
+# plain-HTTP machine of one's own: `make run` does so). Documented in .env.example.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):  # the proxy sets X-Forwarded-Proto
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz?/?$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,7 +65,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
+    "config.throttles.LoginLockoutMiddleware",
 ]
+# Who may upload a feed, and its size, are checked before a byte of the body is read or spooled: in
+# the request phase, so before the CSRF check (a view-phase hook, which reads a multipart body to
+# find its token), and after AuthenticationMiddleware, which tells who is asking.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "updater.upload_guard.FeedUploadGuardMiddleware",
+)
+
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -93,6 +124,12 @@ CACHES = {
     }
 }
 
+# ModelBackend behind the lockout: it refuses every password check of a locked-out username or address.
+AUTHENTICATION_BACKENDS = ["config.throttles.LoginLockoutBackend"]
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=10)  # per username, 0: no limit
+LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default=50)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -128,16 +165,35 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.NewestFirstPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# DRF throttles ("<n>/<second|minute|hour|day>"; empty: off), answered 429 with Retry-After.
+API_THROTTLE_TOKEN = env("API_THROTTLE_TOKEN", default="20/minute")  # per client address
+API_THROTTLE_ENQUEUE = env("API_THROTTLE_ENQUEUE", default="120/minute")  # per user, every POST that starts a job
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+DB_UNAVAILABLE_RETRY_AFTER = env.int("DB_UNAVAILABLE_RETRY_AFTER", default=5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Long Process API",
     "DESCRIPTION": "Background jobs with a record of truth, and the product updater built on them.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are public (they describe the API, they hold no data), so clients and
+    # the fuzzer (scripts/fuzz_api.py) can read them before they have a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Request bodies get components of their own, which carry the input bounds (minLength, ...).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc served from our own static files: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.add_error_responses",
+    ],
 }
 
 # --- Jobs -----------------------------------------------------------------------------------
@@ -166,6 +222,9 @@ JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=2.0)
 JOBS_STALE_SECONDS = env.float("JOBS_STALE_SECONDS", default=10.0)
 JOBS_CANCEL_GRACE_SECONDS = env.float("JOBS_CANCEL_GRACE_SECONDS", default=30.0)
 JOBS_HANDLER_MODULES = env.list("JOBS_HANDLER_MODULES", default=[])
+JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=100)  # queued + running; 0: no cap
+JOBS_QUOTA_RETRY_AFTER = env.int("JOBS_QUOTA_RETRY_AFTER", default=30)
+JOBS_MAX_DELAY_SECONDS = env.int("JOBS_MAX_DELAY_SECONDS", default=365 * 86400)  # run_after / delay bound
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can
@@ -191,6 +250,9 @@ Q_CLUSTER = {
 UPDATER_CHUNK_SIZE = env.int("UPDATER_CHUNK_SIZE", default=5000)
 UPDATER_MAX_ROWS_PER_SECOND = env.int("UPDATER_MAX_ROWS_PER_SECOND", default=0)  # 0: no throttle
 UPDATER_MAX_FEED_BYTES = env.int("UPDATER_MAX_FEED_BYTES", default=200 * 1024 * 1024)
+# Seconds a feed's file is kept after its import ended; 0: deleted as the import ends, else by
+# `manage.py updater_prune_feeds` (run it from cron or a schedule).
+UPDATER_FEED_RETENTION_SECONDS = env.int("UPDATER_FEED_RETENTION_SECONDS", default=0)
 
 LOGGING = {
     "version": 1,

@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from config.throttles import TokenApi
+
+handler404 = "config.api.api_not_found"
 
 api_patterns = [
-    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("auth/token/", TokenApi.as_view(), name="auth-token"),
     path("", include("jobs.api.urls")),
     path("", include("updater.api.urls")),
 ]

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 
 from jobs import services
 from jobs.console import job_search
+from jobs.datetimes import BoundedDateFieldListFilter
 from jobs.models import Job, JobEvent
 from jobs.registry import all_handlers
 from jobs.templatetags.console import progress_percent, seconds
@@ -94,7 +95,7 @@ class JobAdmin(admin.ModelAdmin):
         "requested_by", "created_at",
     ]  # fmt: skip
     list_display_links = ["id", "handler"]
-    list_filter = ["status", HandlerFilter, QueueFilter, ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["status", HandlerFilter, QueueFilter, ("created_at", BoundedDateFieldListFilter)]
     search_fields = ["handler"]  # enables the box; get_search_results decides what a term matches
     search_help_text = "A job id, a trace id or a handler name (exact)."
     list_select_related = ["requested_by"]

@@ -12,13 +12,14 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from jobs import selectors
+from jobs.datetimes import BoundedIsoDateTimeFilter
 from jobs.filters import JobFilter
 from jobs.models import Job
+from jobs.permissions import job_may
 from jobs.registry import all_handlers
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 50
-ACTIONS = {"retry": "jobs.retry_job", "cancel": "jobs.cancel_job"}
 
 
 def _handler_choices() -> list[tuple[str, str]]:
@@ -37,6 +38,9 @@ class JobPageFilter(JobFilter):
     handler = django_filters.ChoiceFilter(choices=_handler_choices, empty_label="any handler")
     queue = django_filters.ChoiceFilter(choices=_queue_choices, empty_label="any queue")
     q = django_filters.CharFilter(method="search", label="Search", max_length=200)
+    # An HTML form sends its empty fields.
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", blank=True)
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", blank=True)
 
     class Meta(JobFilter.Meta):
         fields = ["status", "handler", "queue", "trace_id", "q"]
@@ -95,13 +99,8 @@ def keyset_page(jobs: QuerySet[Job], *, before: str | None, size: int = PAGE_SIZ
 
 
 def may_act(user, action: str, job: Job | None = None) -> bool:
-    """Staff need the action's permission (superusers have all); anyone else may act on the jobs
-    they requested, and the selectors never show them another user's job."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return user.has_perm(ACTIONS[action])
-    return job is None or job.requested_by_id == user.pk
+    """Whether the page offers the action: the rules are jobs.permissions' (the services apply them too)."""
+    return job_may(user, action, job)
 
 
 def related_jobs(*, job: Job, user, limit: int = 20) -> list[Job]:

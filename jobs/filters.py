@@ -1,5 +1,6 @@
 import django_filters
 
+from jobs.datetimes import BoundedIsoDateTimeFilter
 from jobs.models import Job
 
 
@@ -8,8 +9,8 @@ class JobFilter(django_filters.FilterSet):
     handler = django_filters.CharFilter()
     queue = django_filters.CharFilter()
     trace_id = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Job

@@ -1,18 +1,19 @@
-"""Built-in handlers for demonstrations, benchmarks and tests."""
+"""Built-in handlers for demonstrations, benchmarks and tests. `jobs.sleep` and `jobs.fail` are staff
+only: they hold a worker (or keep retrying) for as long as the caller likes."""
 
 import time
 
 from jobs.context import JobContext
 from jobs.exceptions import PermanentJobError
-from jobs.registry import exponential, handler
+from jobs.registry import STAFF, exponential, handler
 
 
-@handler("jobs.noop", max_attempts=1, timeout=30)
+@handler("jobs.noop", max_attempts=1, timeout=30)  # costs nothing: any signed-in user (benchmarks)
 def noop(ctx: JobContext) -> None:
     """Does nothing: measures the job system's own cost."""
 
 
-@handler("jobs.sleep", timeout=3600)
+@handler("jobs.sleep", timeout=3600, enqueue_permission=STAFF)
 def sleep(ctx: JobContext, *, seconds: float = 1.0, steps: int = 10) -> dict:
     """Sleeps `seconds` in `steps`, reporting progress and stopping when cancelled."""
     steps = max(1, int(steps))
@@ -23,7 +24,7 @@ def sleep(ctx: JobContext, *, seconds: float = 1.0, steps: int = 10) -> dict:
     return {"slept": seconds}
 
 
-@handler("jobs.fail", backoff=exponential(base=0.5, factor=2, cap=5))
+@handler("jobs.fail", backoff=exponential(base=0.5, factor=2, cap=5), enqueue_permission=STAFF)
 def fail(ctx: JobContext, *, message: str = "failed on purpose", succeed_on_attempt: int = 0,
          permanent: bool = False) -> dict:
     """Raises until attempt `succeed_on_attempt` (0: always); `permanent` fails without retries."""

@@ -10,12 +10,13 @@ from django.utils import timezone
 from jobs.exceptions import JobNotFound, UnknownHandler
 from jobs.models import Job, JobEvent, Queue
 from jobs.registry import get_handler
+from jobs.permissions import jobs_visible
 
 
 def job_list(*, user=None) -> QuerySet[Job]:
-    """Jobs `user` may see (staff: all; others: their own), newest first. None means no restriction."""
-    jobs = Job.objects.select_related("requested_by")
-    return jobs if user is None else jobs.visible_to(user)
+    """Jobs `user` may see (jobs.permissions: everyone's with jobs.view_job or an action permission,
+    else their own), newest first. None means no restriction."""
+    return jobs_visible(Job.objects.select_related("requested_by"), user=user)
 
 
 def job_get(*, job_id, user=None) -> Job:

@@ -18,6 +18,7 @@ from jobs import broker, dashboard, selectors, services
 from jobs.console import BadCursor, JobPageFilter, keyset_page, may_act, related_jobs
 from jobs.exceptions import InvalidJob, JobNotFound, JobStateConflict
 from jobs.models import Job, JobEvent
+from jobs.permissions import job_may_see_all
 from jobs.stats import job_stats
 from jobs.templatetags.console import seconds
 
@@ -27,8 +28,8 @@ LIVE_MAX_IDS = 100
 @require_GET
 @login_required
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    """The whole system at a glance, for staff; other users land on the list of their own jobs."""
-    if not request.user.is_staff:
+    """The whole system at a glance, for those who may see every job; others land on the list of their own."""
+    if not job_may_see_all(request.user):
         return redirect("jobs:list")
     stats = job_stats()
     context = {

@@ -27,6 +27,10 @@ def ensure_env_file() -> None:
         "# Written by make run on first start.",
         "DJANGO_DEBUG=0",
         f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
+        "# Served over plain HTTP on this machine: no redirect to HTTPS, cookies not HTTPS-only.",
+        "DJANGO_SECURE_SSL_REDIRECT=0",
+        "DJANGO_SECURE_COOKIES=0",
+        "DJANGO_SECURE_HSTS_SECONDS=0",
         "DEMO_ADMIN_USERNAME=admin",
         f"DEMO_ADMIN_PASSWORD={secrets.token_urlsafe(12)}",
     ]
@@ -41,6 +45,10 @@ def manage(*args: str) -> None:
 def main() -> int:
     ensure_env_file()
     os.chdir(BASE_DIR)
+    # An .env from before HTTPS became the production default: this server speaks plain HTTP.
+    for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_COOKIES", "DJANGO_SECURE_HSTS_SECONDS"):
+        if f"{name}=" not in ENV_FILE.read_text():
+            os.environ.setdefault(name, "0")
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("demo_data")

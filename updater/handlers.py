@@ -6,6 +6,8 @@ from jobs.context import JobContext
 from jobs.exceptions import InvalidJob, PermanentJobError
 from jobs.registry import exponential, handler
 from updater.models import Feed
+from updater.permissions import feed_may_import
+from updater.services.retention import feed_file_delete_if_due
 from updater.services import HANDLER, feed_import_run, import_options_clean
 
 CATALOGUE = "catalogue"  # the one catalogue there is; the key that keeps its imports one at a time
@@ -30,6 +32,7 @@ def import_feed_args(args: dict) -> dict:
     validate=import_feed_args,
     concurrency_limit=1,
     concurrency_key=lambda args: CATALOGUE,
+    enqueue_permission=feed_may_import,
 )
 def import_feed(
     ctx: JobContext,
@@ -44,7 +47,7 @@ def import_feed(
     if feed is None:
         raise PermanentJobError(f"Feed {feed_id} no longer exists.")
     try:
-        return feed_import_run(
+        summary = feed_import_run(
             feed=feed,
             ctx=ctx,
             chunk_size=chunk_size,
@@ -53,3 +56,5 @@ def import_feed(
         )
     except FileNotFoundError:
         raise PermanentJobError(f"The file of feed {feed_id} is gone from storage.") from None
+    feed_file_delete_if_due(feed=feed)  # a failed or cancelled import keeps it for a retry
+    return summary

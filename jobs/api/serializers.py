@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from jobs.datetimes import check_offset
 from jobs.models import Job, JobEvent
 from jobs.selectors import job_wait_reason
 
@@ -12,16 +13,20 @@ class JobEnqueueSerializer(serializers.Serializer):
     queue = serializers.CharField(max_length=64, required=False)
     priority = serializers.IntegerField(required=False, min_value=-100, max_value=100)
     max_attempts = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    timeout = serializers.IntegerField(required=False, min_value=1)
-    delay = serializers.FloatField(required=False, min_value=0, max_value=366 * 86400)
-    run_after = serializers.DateTimeField(required=False)
+    timeout = serializers.IntegerField(required=False, min_value=1)  # max: get_fields
+    delay = serializers.FloatField(required=False, min_value=0)  # max: get_fields
+    run_after = serializers.DateTimeField(required=False, validators=[check_offset])
     unique_key = serializers.CharField(required=False, max_length=200, allow_blank=False)
-    deadline = serializers.DateTimeField(required=False, help_text="not started by then: the job expires unrun")
+    deadline = serializers.DateTimeField(
+        required=False, validators=[check_offset], help_text="not started by then: the job expires unrun"
+    )
 
-    def validate_timeout(self, value: int) -> int:
-        if value > settings.JOBS_MAX_TIMEOUT:
-            raise serializers.ValidationError(f"Ensure this value is less than or equal to {settings.JOBS_MAX_TIMEOUT}.")
-        return value
+    def get_fields(self) -> dict:
+        """The bounds that come from settings, read per request (and shown in the schema)."""
+        fields = super().get_fields()
+        fields["timeout"] = serializers.IntegerField(required=False, min_value=1, max_value=settings.JOBS_MAX_TIMEOUT)
+        fields["delay"] = serializers.FloatField(required=False, min_value=0, max_value=settings.JOBS_MAX_DELAY_SECONDS)
+        return fields
 
     def validate(self, data: dict) -> dict:
         # A field we do not know is refused: a client sending an option this version lacks must not

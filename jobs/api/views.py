@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import NewestFirstPagination
+from config.throttles import EnqueueThrottle
 from jobs import selectors, services
 from jobs.api.serializers import (
     JobAcceptedSerializer,
@@ -31,6 +32,7 @@ class JobListEnqueueApi(generics.ListAPIView):
     serializer_class = JobSerializer
     pagination_class = NewestFirstPagination
     filterset_class = JobFilter
+    throttle_classes = [EnqueueThrottle]
 
     def get_queryset(self):
         return selectors.job_list(user=self.request.user)

@@ -11,13 +11,15 @@ from django.utils import timezone
 from jobs.exceptions import DuplicateJob, JobError, JobStateConflict
 from jobs.models import Job, JobEvent
 from jobs.services.wakeup import notify_queue
+from jobs.permissions import job_check
 
 
 @transaction.atomic
 def job_cancel(*, job: Job, by=None) -> Job:
     """A QUEUED or RESERVED (not yet started) job is CANCELLED at once and never runs; a RUNNING one is
     asked to stop and ends CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict
-    once finished."""
+    once finished, JobNotFound or PermissionDenied when `by` may not (jobs.permissions)."""
+    job_check(user=by, action="cancel", job=job)
     now = timezone.now()
     actor = _actor(by)
     waiting = (Job.Status.QUEUED, Job.Status.RESERVED)
@@ -40,8 +42,10 @@ def job_cancel(*, job: Job, by=None) -> Job:
 
 @transaction.atomic
 def job_retry(*, job: Job, by=None) -> Job:
-    """Queue a FAILED, CANCELLED or EXPIRED job again with fresh attempts and no deadline, keeping its history.
-    Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key."""
+    """Queue a FAILED, CANCELLED or EXPIRED job again with fresh attempts and no deadline, keeping its
+    history. Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key,
+    JobNotFound or PermissionDenied when `by` may not (jobs.permissions)."""
+    job_check(user=by, action="retry", job=job)
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jobs.admission import job_admit
 from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.models import Job
 from jobs.registry import get_handler
@@ -35,9 +36,11 @@ def job_enqueue(
     """Create a QUEUED job: one INSERT (with the NOTIFY that wakes idle clusters on PostgreSQL) in the
     caller's transaction, so a rolled-back enqueue never runs. The row is the queue: no broker hand-off.
 
-    Raises UnknownHandler, InvalidJob (field errors) or DuplicateJob (an active job holds `unique_key`).
-    A job not started by `deadline` (or the handler's default) ends EXPIRED without running."""
+    Raises UnknownHandler, PermissionDenied, QuotaExceeded, InvalidJob (field errors) or DuplicateJob
+    (an active job holds `unique_key`). A job not started by `deadline` (or the handler's default) ends
+    EXPIRED without running."""
     spec = get_handler(handler)
+    job_admit(spec=spec, user=requested_by, run_after=run_after, delay=delay)  # 403, 400 (start), 429
     args = spec.clean_args(args if args is not None else {})
     _check_json(args)
     now = timezone.now()

@@ -16,8 +16,8 @@ live = pytest.mark.django_db(transaction=True)  # the server thread must see wha
 
 @pytest.fixture
 def token(transactional_db) -> str:
-    """A token for an ordinary user: enqueueing needs no staff rights."""
-    return Token.objects.create(user=UserFactory()).key
+    """A superuser's token: simulate drives jobs.sleep (staff only) and feed imports, unthrottled."""
+    return Token.objects.create(user=UserFactory(is_staff=True, is_superuser=True)).key
 
 
 def summary_row(text: str, label: str) -> list[str]:
@@ -102,7 +102,7 @@ def test_login_with_a_wrong_password_is_a_one_line_error(live_server):
 
 @live
 def test_login_with_username_and_password(live_server):
-    UserFactory(username="loader")  # the factory's password
+    UserFactory(username="loader", is_staff=True, is_superuser=True)  # the factory's password
     result = run_command("simulate", "--url", live_server.url, "--username", "loader", "--password", "pass-word-123",
                          "--mode", "jobs", "--requests", "2", "--drain-timeout", "0", "--no-chart", "--json")
     assert result.code == cli.OK, result.err

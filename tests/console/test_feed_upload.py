@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from jobs import runner
 from jobs.models import Job
+from tests.console.conftest import grant
+from tests.factories import UserFactory
 from updater.models import Feed, Product
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +21,14 @@ CSV = b"sku,name,price,currency,stock,active\nSKU-1,Kettle,12.50,EUR,3,true\nSKU
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def user(db):
+    """A user who may import feeds (tests/test_permissions.py walks the others)."""
+    importer = UserFactory()
+    grant(importer, "add_feed", "change_product")
+    return importer
 
 
 def feed(content: bytes = CSV, name: str = "feed.csv") -> SimpleUploadedFile:

@@ -78,7 +78,7 @@ def test_a_json_body_of_rows_is_accepted(api_client):
 def test_a_bad_feed_is_refused_before_any_job(api_client, content, name, message):
     response = post_file(api_client, content, name)
     assert response.status_code == 400
-    assert message in response.data["file"][0]
+    assert message in response.json()["errors"]["file"][0]
     assert not Job.objects.exists() and not Feed.objects.exists()
 
 
@@ -86,7 +86,7 @@ def test_a_feed_over_the_size_limit_is_413_before_any_job(api_client, settings):
     settings.UPDATER_MAX_FEED_BYTES = 20
     response = post_file(api_client, CSV)
     assert response.status_code == 413
-    assert "limit is 20 bytes" in response.data["file"][0]
+    assert "limit is 20 bytes" in response.json()["errors"]["file"][0]
     assert not Job.objects.exists() and not Feed.objects.exists()
 
 
@@ -124,14 +124,14 @@ def test_a_large_upload_is_spooled_to_disk_and_moved_into_storage(api_client, se
 def test_bad_json_input_is_400_with_field_messages(api_client, body, field):
     response = api_client.post(reverse("api:update-create"), body, format="json")
     assert response.status_code == 400
-    assert field in response.data
+    assert field in response.json()["errors"]
     assert not Job.objects.exists() and not Feed.objects.exists()
 
 
 def test_too_many_body_rows_are_refused(api_client, monkeypatch):
     monkeypatch.setattr("updater.services.uploads.MAX_BODY_ROWS", 2)
     response = api_client.post(reverse("api:update-create"), {"rows": [{"sku": "A"}] * 3}, format="json")
-    assert response.status_code == 400 and "At most 2 rows" in response.data["rows"][0]
+    assert response.status_code == 400 and "At most 2 rows" in response.json()["errors"]["rows"][0]
 
 
 def test_a_file_and_rows_together_are_refused(api_client):
@@ -197,7 +197,7 @@ def test_products_filter_by_sku_active_currency_and_updated_since(api_client):
 @pytest.mark.parametrize("params, field", [({"active": "maybe"}, "active"), ({"updated_since": "yesterday"}, "updated_since")])
 def test_bad_product_filters_are_400(api_client, params, field):
     response = api_client.get(reverse("api:product-list"), params)
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["errors"]
 
 
 def test_the_product_list_has_a_query_budget(api_client, django_assert_max_num_queries):

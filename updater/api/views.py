@@ -1,11 +1,13 @@
 """The updater's REST API: send a feed (202 and a job), the synchronous baseline, and the catalogue."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import StrictPageSizeMixin
+from config.throttles import EnqueueThrottle
 from jobs.api.serializers import JobAcceptedSerializer
 from jobs.api.views import accepted
 from jobs.tracing import trace_id_from_traceparent
@@ -17,18 +19,23 @@ from updater.api.serializers import (
     UpdateSyncSerializer,
 )
 from updater.filters import ProductFilter
+from updater.upload_guard import feed_check_upload_cut
 
 
 def _feed_input(request, serializer_class) -> dict:
-    # The size is refused from the headers, before the body is read.
+    # Who may send and the size in the headers were checked before the body was read
+    # (updater.upload_guard); a body that turned out too large was cut off there.
     services.feed_check_request_size(content_length=request.META.get("CONTENT_LENGTH"))
     serializer = serializer_class(data=request.data)
+    feed_check_upload_cut(request)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
 class UpdateCreateApi(APIView):
     """Send a feed to import. Answers 202 at once with the import job; poll its status URL."""
+
+    throttle_classes = [EnqueueThrottle]
 
     @extend_schema(request=UpdateCreateSerializer, responses={202: JobAcceptedSerializer})
     def post(self, request):
@@ -50,6 +57,8 @@ class UpdateSyncApi(APIView):
     answers 200 with the summary when done. A large feed outlasts any HTTP timeout; use
     POST /api/v1/updates/ instead."""
 
+    throttle_classes = [EnqueueThrottle]
+
     @extend_schema(request=UpdateSyncSerializer, responses={200: ImportSummarySerializer}, deprecated=True)
     def post(self, request):
         data = _feed_input(request, UpdateSyncSerializer)
@@ -59,13 +68,16 @@ class UpdateSyncApi(APIView):
         return Response(summary)
 
 
-class ProductPagination(CursorPagination):
+class ProductPagination(StrictPageSizeMixin, CursorPagination):
     ordering = ("sku",)  # unique and indexed: a stable cursor however many rows share a timestamp
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=[OpenApiParameter("active", str, enum=["true", "false", "1", "0"])])
+)
 class ProductListApi(generics.ListAPIView):
     """The catalogue in sku order; filter by sku, currency, active and updated_since (ISO 8601)."""
 

@@ -21,8 +21,10 @@ from jobs.services import job_enqueue
 from updater.blocks import ProductBlock
 from updater.feeds import FeedChunk, feed_chunks, feed_measure
 from updater.models import Feed
+from updater.permissions import feed_check_import
 from updater.services.pipeline import ChunkWriter
 from updater.services.products import UpsertCounts
+from updater.services.retention import feed_file_delete_if_due
 from updater.services.uploads import feed_rows_store, feed_store
 
 HANDLER = "updater.import_feed"
@@ -58,7 +60,8 @@ def feed_import_start(
     *, upload: File, requested_by, chunk_size=None, max_rows_per_second=None, pause_seconds=None, trace_id=None
 ) -> Job:
     """Check and store an uploaded feed, then enqueue its import job (HANDLER).
-    Raises InvalidJob (field messages) or FeedTooLarge before any feed or job is made."""
+    Raises PermissionDenied, InvalidJob (field messages) or FeedTooLarge before any feed or job is made."""
+    feed_check_import(user=requested_by)
     options = import_options_clean(
         chunk_size=chunk_size, max_rows_per_second=max_rows_per_second, pause_seconds=pause_seconds
     )
@@ -69,6 +72,7 @@ def feed_rows_import_start(
     *, rows: list, requested_by, chunk_size=None, max_rows_per_second=None, pause_seconds=None, trace_id=None
 ) -> Job:
     """As feed_import_start, for a list of row objects (a JSON body), kept as a JSON Lines feed."""
+    feed_check_import(user=requested_by)
     options = import_options_clean(
         chunk_size=chunk_size, max_rows_per_second=max_rows_per_second, pause_seconds=pause_seconds
     )
@@ -96,13 +100,18 @@ def _enqueue(store, options: dict, requested_by, trace_id: str | None) -> Job:
 
 def feed_import_sync(*, requested_by, upload: File | None = None, rows: list | None = None, chunk_size=None) -> dict:
     """THE OLD WAY, kept as a baseline: store and import a feed inside the caller (the HTTP request),
-    returning the summary. Same checks and errors as feed_import_start; no progress, no cancel."""
+    returning the summary. Same checks and errors as feed_import_start; no progress, no cancel.
+    Only staff who may import feeds may run it (updater.permissions)."""
+    feed_check_import(user=requested_by, sync=True)
     options = import_options_clean(chunk_size=chunk_size)
     if upload is not None:
         feed = feed_store(upload=upload, uploaded_by=requested_by)
     else:
         feed = feed_rows_store(rows=rows, uploaded_by=requested_by)
-    return feed_import_run(feed=feed, **options)
+    try:
+        return feed_import_run(feed=feed, **options)
+    finally:
+        feed_file_delete_if_due(feed=feed)
 
 
 def feed_import_run(

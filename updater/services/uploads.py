@@ -68,6 +68,8 @@ def feed_rows_store(*, rows: list, uploaded_by=None) -> Feed:
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             raise InvalidJob({"rows": [f"Item {index} is not an object."]})
+        if (problem := _text_problem(row)) is not None:
+            raise InvalidJob({"rows": [f"Item {index}: {problem}"]})
         columns.update(dict.fromkeys(row))
     unknown = sorted(set(columns) - set(COLUMNS))
     if unknown:
@@ -78,6 +80,16 @@ def feed_rows_store(*, rows: list, uploaded_by=None) -> Feed:
     content = ContentFile(lines.encode(), name="rows.jsonl")
     feed_check_size(size=content.size)
     return _save(content, Feed.Format.JSONL, list(columns), uploaded_by)
+
+
+def _text_problem(row: dict) -> str | None:
+    """NUL characters and lone surrogates fit no column (PostgreSQL refuses NUL in text, and no
+    encoder writes a lone surrogate): refused here, with the row's index, rather than mid-import."""
+    for key, value in row.items():
+        for text in (key, value):
+            if isinstance(text, str) and ("\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)):
+                return f"{key!r} holds a NUL or lone surrogate character."
+    return None
 
 
 def _decimal(value):
