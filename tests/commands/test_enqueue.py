@@ -1,6 +1,5 @@
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from jobs import services
 from jobs.management import cli
 from jobs.models import Job
 from tests.factories import JobFactory
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -112,10 +112,7 @@ def test_wait_exits_1_when_the_job_fails(command, in_process_worker):
 def test_wait_exits_2_when_the_job_is_cancelled(command):
     def cancel_when_enqueued() -> None:
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not (job := Job.objects.first()):
-                time.sleep(0.02)
-            services.job_cancel(job=job)
+            services.job_cancel(job=wait_for(Job.objects.first, message="the job"))
         finally:
             connection.close()
 

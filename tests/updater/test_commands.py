@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 
 from jobs import runner
 from jobs.models import Job
-from tests.updater.helpers import in_thread, wait_for
+from tests.updater.helpers import in_thread
+from tests.waiting import wait_for
 from updater.models import Feed, Product
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,7 @@ def test_import_refuses_a_file_over_the_limit(tmp_path, settings):
 
 
 def run_the_next_job() -> None:
-    job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), what="a queued job")
+    job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), message="a queued job")
     runner.run(job.pk)
 
 
@@ -144,7 +145,7 @@ def test_import_wait_exits_non_zero_when_the_job_fails(tmp_path):
     path.write_text("sku\nA\n")
 
     def lose_the_file_then_run() -> None:
-        job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), what="a queued job")
+        job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), message="a queued job")
         Feed.objects.get(pk=job.args["feed_id"]).file.delete(save=False)
         runner.run(job.pk)
 
@@ -161,7 +162,7 @@ def test_import_wait_exits_non_zero_when_the_job_is_cancelled(tmp_path):
     path = tmp_path / "feed.csv"
     path.write_text("sku\nA\n")
     canceller = in_thread(
-        lambda: job_cancel(job=wait_for(lambda: Job.objects.filter(status="queued").first(), what="a queued job"))
+        lambda: job_cancel(job=wait_for(lambda: Job.objects.filter(status="queued").first(), message="a queued job"))
     )
     with pytest.raises(CommandError, match=r"job #\d+ cancelled"):
         run("updater_import", str(path), "--wait")
