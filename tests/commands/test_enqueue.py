@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from jobs import services
 from jobs.management import cli
+from jobs.management.progress import ProgressBar
 from jobs.models import Job
 from tests.factories import JobFactory
 from tests.waiting import wait_for
@@ -95,7 +96,7 @@ def test_wait_exits_0_when_the_job_succeeds(command, in_process_worker):
     job = Job.objects.get()
     assert job.status == Job.Status.SUCCEEDED
     assert result.out.strip() == str(job.pk)
-    assert f"#{job.pk} jobs.sleep succeeded [{'#' * cli.ProgressBar.WIDTH}] 2/2 (100%)" in result.err
+    assert f"#{job.pk} jobs.sleep succeeded [{'#' * ProgressBar.WIDTH}] 2/2 (100%)" in result.err
     assert f"Job #{job.pk} succeeded in" in result.err
 
 
