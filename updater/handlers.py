@@ -7,6 +7,7 @@ from jobs.exceptions import InvalidJob, PermanentJobError
 from jobs.registry import exponential, handler
 from updater.models import Feed
 from updater.services import HANDLER, feed_import_run, import_options_clean
+from updater.services.imports import IMPORT_TIMEOUT
 
 CATALOGUE = "catalogue"  # the one catalogue there is; the key that keeps its imports one at a time
 
@@ -26,6 +27,7 @@ def import_feed_args(args: dict) -> dict:
 @handler(
     HANDLER,
     max_attempts=3,
+    timeout=IMPORT_TIMEOUT,
     backoff=exponential(base=30),
     validate=import_feed_args,
     concurrency_limit=1,

@@ -165,7 +165,7 @@ def integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def _number(text: str) -> float:
+def number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -190,14 +190,14 @@ def job_id(text: str) -> int:
 
 
 def non_negative_float(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 
 def positive_float(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
     return value
