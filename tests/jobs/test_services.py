@@ -162,10 +162,8 @@ def test_a_job_over_its_timeout_fails_the_attempt():
     assert job.error == {"type": "JobTimeout", "message": "timed out after 1 s", "traceback": ""}
 
 
-def test_a_result_that_is_not_json_fails_the_job(monkeypatch):
-    from jobs import registry
-
-    @registry.handler("tests.not_json", max_attempts=1)
+def test_a_result_that_is_not_json_fails_the_job(monkeypatch, handler_registry):
+    @handler_registry.handler("tests.not_json", max_attempts=1)
     def not_json(ctx):
         return {"when": object()}
 
@@ -252,10 +250,8 @@ def test_retry_refuses_when_the_unique_key_was_taken_meanwhile():
     assert Job.objects.get(pk=first.pk).status == Job.Status.CANCELLED
 
 
-def test_a_concurrency_limit_defers_the_claim_until_a_slot_frees():
-    from jobs import registry
-
-    @registry.handler("tests.exclusive", concurrency_limit=1, concurrency_key=lambda args: args["catalogue"])
+def test_a_concurrency_limit_defers_the_claim_until_a_slot_frees(handler_registry):
+    @handler_registry.handler("tests.exclusive", concurrency_limit=1, concurrency_key=lambda args: args["catalogue"])
     def exclusive(ctx, *, catalogue):
         return catalogue
 
@@ -323,10 +319,8 @@ def test_handler_log_lines_join_the_history():
     assert job.events.get().message == "half way"
 
 
-def test_the_pump_hands_out_only_free_concurrency_slots(django_capture_on_commit_callbacks):
-    from jobs import registry
-
-    @registry.handler("tests.one_at_a_time", concurrency_limit=1)
+def test_the_pump_hands_out_only_free_concurrency_slots(django_capture_on_commit_callbacks, handler_registry):
+    @handler_registry.handler("tests.one_at_a_time", concurrency_limit=1)
     def one_at_a_time(ctx):
         return None
 

@@ -1,6 +1,6 @@
 """manage.py simulate: the load demonstration. N concurrent clients send M requests through the job
 queue, then (feeds) the same load to the synchronous endpoint the product replaces; both are
-printed side by side and drawn to a PNG. The load logic lives in jobs.loadtest."""
+printed side by side and drawn to a PNG. The load logic lives in updater.loadtest."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from jobs.loadtest import client as http
-from jobs.loadtest.phase import PhaseResult, drain, run_phase
+from updater.loadtest import client as http
+from updater.loadtest.phase import PhaseResult, drain, run_phase
 from jobs.management import cli
 from jobs.models import Job
 
@@ -73,7 +73,7 @@ class Command(cli.JobsCommand):
             raise CommandError("Interrupted.", returncode=cli.INTERRUPTED) from None
         chart = None if options["no_chart"] else options["chart"]
         if chart:
-            from jobs.loadtest.chart import chart_write  # matplotlib is slow to import: only when drawing
+            from updater.loadtest.chart import chart_write  # matplotlib is slow to import: only when drawing
 
             chart_write(results=results, path=chart, title=self.title(options))
         if self.quiet:
