@@ -32,8 +32,6 @@ INSTALLED_APPS = [
     "jobs",
     "updater",
 ]
-if env.bool("BENCH_CEILING", default=False):  # make bench only: the bare insert endpoint (bench/ceiling)
-    INSTALLED_APPS += ["bench.ceiling"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

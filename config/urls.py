@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -21,5 +20,3 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
-if "bench.ceiling" in settings.INSTALLED_APPS:  # BENCH_CEILING=1 (make bench): the ceiling endpoint
-    urlpatterns.append(path("bench/ceiling/", include("bench.ceiling.urls")))
