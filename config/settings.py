@@ -132,10 +132,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Background jobs with a record of truth, and the product updater built on them.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI and Redoc served from our own static files: the docs work offline.
+    # Swagger UI served from our own static files: the docs work offline. (Redoc is not served: its
+    # page loads fonts from the internet.)
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
+    # Request bodies as their own components: an uploaded file is `format: binary` (a file picker in
+    # Swagger's "Try it out"), not the URI a response would hold.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Jobs -----------------------------------------------------------------------------------

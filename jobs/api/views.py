@@ -1,5 +1,5 @@
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ def accepted(job, request) -> Response:
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": job.status_url})
 
 
+@extend_schema_view(get=extend_schema(operation_id="jobs_list", tags=["jobs"]))
 class JobListEnqueueApi(generics.ListAPIView):
     """GET: the jobs you may see, newest first. POST: enqueue a job; 202 with its status URL."""
 
@@ -28,7 +29,12 @@ class JobListEnqueueApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.job_list(user=self.request.user)
 
-    @extend_schema(request=JobEnqueueSerializer, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="job_enqueue", tags=["jobs"], request=JobEnqueueSerializer,
+                   responses={202: JobAcceptedSerializer},
+                   examples=[OpenApiExample("Sleep 5 s", request_only=True,
+                                            value={"handler": "jobs.sleep", "args": {"seconds": 5}}),
+                             OpenApiExample("In a minute, at most once", request_only=True,
+                                            value={"handler": "jobs.noop", "delay": 60, "unique_key": "nightly"})])
     def post(self, request):
         serializer = JobEnqueueSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -41,21 +47,21 @@ class JobListEnqueueApi(generics.ListAPIView):
 
 
 class JobDetailApi(APIView):
-    @extend_schema(responses=JobDetailSerializer)
+    @extend_schema(operation_id="job_get", tags=["jobs"], responses=JobDetailSerializer)
     def get(self, request, pk):
         job = selectors.job_get(job_id=pk, user=request.user)
         return Response(JobDetailSerializer(job, context={"request": request}).data)
 
 
 class JobRetryApi(APIView):
-    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="job_retry", tags=["jobs"], request=None, responses={202: JobAcceptedSerializer})
     def post(self, request, pk):
         job = services.job_retry(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)
 
 
 class JobCancelApi(APIView):
-    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="job_cancel", tags=["jobs"], request=None, responses={202: JobAcceptedSerializer})
     def post(self, request, pk):
         job = services.job_cancel(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)
