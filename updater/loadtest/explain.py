@@ -25,8 +25,8 @@ def explain(data: list[dict], *, rows: int, timeout: float) -> str:
         f"({import_seconds * 1000:,.0f} ms for a feed of {rows:,} rows). At this size the fixed cost "
         f"{'dominates' if fixed > import_seconds else 'is the smaller part'}, so the queued work finished "
         f"{faster}. The break-even point lies where a feed's import takes as long as that fixed cost: about "
-        f"{break_even:,.0f} rows per feed; above it the queue's cost is noise. What the queue buys at any size is "
-        f"the answer: {queued_p50 * 1000:,.0f} ms at the median, whatever the feed, where the synchronous path "
-        f"holds the request for the whole import ({sync_p50 * 1000:,.0f} ms here) and, growing with the feed, "
-        f"passes the client's {timeout:g} s time-out at about {too_slow:,.0f} rows (try --rows {max(rows * 10, 5000)})."
+        f"{break_even:,.0f} rows per feed; well above it the fixed cost is small next to the import. What the "
+        f"queue buys at any size is the answer: storing the feed and its job ({queued_p50 * 1000:,.0f} ms at the "
+        f"median here) does not grow with the import, where the synchronous path holds the request for the whole "
+        f"import ({sync_p50 * 1000:,.0f} ms here) and, growing with the feed, passes the client's {timeout:g} s time-out at about {too_slow:,.0f} rows (try --rows {max(rows * 10, 5000)})."
     )
