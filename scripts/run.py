@@ -58,10 +58,10 @@ def start(command: list[str], **env: str) -> subprocess.Popen:
 
 
 def stop_all(children: list[subprocess.Popen]) -> None:
-    """SIGTERM every child's group, wait up to 20 s, then SIGKILL whatever is left in each group."""
+    """SIGTERM every child's group, wait up to 10 s, then SIGKILL whatever is left in each group."""
     for child in children:
         signal_group(child, signal.SIGTERM)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 10
     for child in children:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
