@@ -31,9 +31,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from jobs.exceptions import DuplicateJob, InvalidJob, JobNotFound, JobStateConflict, UnknownHandler
 from jobs.formatting import duration
 from jobs.management.progress import progress_text  # noqa: F401  (the commands' tables use it as cli.progress_text)
-from jobs.exceptions import DuplicateJob, InvalidJob, JobNotFound, JobStateConflict, UnknownHandler
 from jobs.models import Job
 
 OK, FAILED, CANCELLED, NOT_FOUND, CONFLICT, INVALID, UNAVAILABLE = 0, 1, 2, 3, 4, 5, 6
