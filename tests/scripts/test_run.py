@@ -102,3 +102,23 @@ def test_ctrl_c_after_a_worker_was_killed_leaves_no_process(checkout, tmp_path):
             for pid in session_processes(process.pid):
                 os.kill(pid, signal.SIGKILL)
         print((tmp_path / "run.log").read_text())
+
+
+@pytest.mark.integration
+def test_a_killed_cluster_stops_the_rest_and_leaves_no_orphan(checkout, tmp_path):
+    port = free_port()
+    with (tmp_path / "run.log").open("w") as log:
+        process = run_script(checkout, port, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/"), timeout=120, message="the first page")
+        qcluster = next(pid for pid in children_of(process.pid)
+                        if b"qcluster" in Path(f"/proc/{pid}/cmdline").read_bytes())  # fmt: skip
+        wait_for(lambda: children_of(qcluster), message="qcluster's processes")
+        os.kill(qcluster, signal.SIGKILL)  # its workers are orphaned, still in its process group
+        assert process.wait(timeout=60) == 1
+        wait_for(lambda: not session_processes(process.pid), timeout=30, message="every process to stop")
+    finally:
+        if process.poll() is None or session_processes(process.pid):
+            for pid in session_processes(process.pid):
+                os.kill(pid, signal.SIGKILL)
+        print((tmp_path / "run.log").read_text())
