@@ -124,3 +124,11 @@ def test_info_logs_reach_stderr_only_from_verbosity_2(command, caplog):
     assert command("jobs_enqueue", "jobs.noop", "-v", "2").code == cli.OK
     assert any(record.levelno == logging.INFO for record in caplog.records)
     assert logging.getLogger().level == logging.INFO  # restored after the command
+
+
+@pytest.mark.django_db
+def test_demo_data_logs_no_info_lines(command, caplog, settings):
+    settings.DEBUG = True  # the demo password may then default
+    caplog.set_level(logging.INFO)
+    assert command("demo_data").code == cli.OK
+    assert [record for record in caplog.records if record.levelno < logging.WARNING] == []
