@@ -45,7 +45,8 @@ def tree_megabytes(path: Path) -> float:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Ctrl-C to the whole group, as a terminal sends it; kill what is left after 30 s."""
+    """Ctrl-C to the whole group, as a terminal sends it; then kill whatever is left in the session
+    (an older `make run` left workers behind), so a measurement never leaves a server running."""
     try:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
@@ -54,6 +55,24 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
     except ProcessLookupError:
         pass
+    time.sleep(1)
+    for pid in session_processes(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def session_processes(session_id: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 def measure(ref: str, *, cold: bool, workdir: Path) -> dict[str, float | str]:
