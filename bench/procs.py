@@ -52,14 +52,13 @@ SYSTEM_LABELS = {"product": "product", "djq": "bare django-q2", "celery": "Celer
 def env_for(setup: Setup, *, system: str = "product", workers: int = 2, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
     env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings_bare" if system.startswith("djq") else "config.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings_bare" if system.startswith("djq") else "bench.settings",
         BENCH_DJQ_NO_RESULTS="1" if system == "djq-nores" else "0",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdefghijklmnop",
         DATABASE_URL=setup.database_url,
         REDIS_URL=REDIS_URL if setup.broker == "redis" else "",
         JOBS_WORKERS=str(workers),
-        BENCH_CEILING="1",
         BENCH_REDIS_URL=REDIS_URL,
         MEDIA_ROOT=str(WORK / "media"),
         LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "INFO"),  # the product's default

@@ -53,8 +53,6 @@ INSTALLED_APPS = [
     "jobs",
     "updater",
 ]
-if env.bool("BENCH_CEILING", default=False):  # make bench only: the bare insert endpoint (bench/ceiling)
-    INSTALLED_APPS += ["bench.ceiling"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -184,12 +182,13 @@ SPECTACULAR_SETTINGS = {
     # The schema and the docs are public (they describe the API, they hold no data), so clients and
     # the fuzzer (scripts/fuzz_api.py) can read them before they have a token.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    # Request bodies get components of their own, which carry the input bounds (minLength, ...).
-    "COMPONENT_SPLIT_REQUEST": True,
-    # Swagger UI and Redoc served from our own static files: the docs work offline.
+    # Swagger UI served from our own static files: the docs work offline. (Redoc is not served: its
+    # page loads fonts from the internet.)
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
+    # Request bodies as their own components: they carry the input bounds (minLength, ...), and an
+    # uploaded file is `format: binary` (a file picker in Swagger's "Try it out").
+    "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.add_error_responses",

@@ -1,15 +1,21 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.contrib.staticfiles.storage import staticfiles_storage
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.throttles import TokenApi
 
 handler404 = "config.api.api_not_found"
 
 api_patterns = [
-    path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path(
+        "auth/token/",
+        # Open (no token yet): a username and password, form or JSON; send the key as `Authorization: Token <key>`.
+        extend_schema_view(post=extend_schema(operation_id="token_obtain", tags=["auth"], auth=[]))(TokenApi).as_view(),
+        name="auth-token",
+    ),
     path("", include("jobs.api.urls")),
     path("", include("updater.api.urls")),
 ]
@@ -22,7 +28,5 @@ urlpatterns = [
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("favicon.ico", RedirectView.as_view(url=staticfiles_storage.url("favicon.svg"), permanent=True)),
 ]
-if "bench.ceiling" in settings.INSTALLED_APPS:  # BENCH_CEILING=1 (make bench): the ceiling endpoint
-    urlpatterns.append(path("bench/ceiling/", include("bench.ceiling.urls")))

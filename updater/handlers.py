@@ -9,6 +9,7 @@ from updater.models import Feed
 from updater.permissions import feed_may_import
 from updater.services.retention import feed_file_delete_if_due
 from updater.services import HANDLER, feed_import_run, import_options_clean
+from updater.services.imports import IMPORT_TIMEOUT
 
 CATALOGUE = "catalogue"  # the one catalogue there is; the key that keeps its imports one at a time
 
@@ -28,6 +29,7 @@ def import_feed_args(args: dict) -> dict:
 @handler(
     HANDLER,
     max_attempts=3,
+    timeout=IMPORT_TIMEOUT,
     backoff=exponential(base=30),
     validate=import_feed_args,
     concurrency_limit=1,

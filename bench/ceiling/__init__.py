@@ -1,2 +1,2 @@
 """The ceiling for the enqueue API: a bare DRF endpoint that inserts one row, with the same
-middleware, authentication and database as the product. Installed only when BENCH_CEILING=1."""
+middleware, authentication and database as the product. Installed only by bench/settings.py."""

@@ -1,5 +1,5 @@
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +26,7 @@ def accepted(job, request) -> Response:
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": job.status_url})
 
 
+@extend_schema_view(get=extend_schema(operation_id="jobs_list", tags=["jobs"]))
 class JobListEnqueueApi(generics.ListAPIView):
     """GET: the jobs you may see, newest first. POST: enqueue a job; 202 with its status URL."""
 
@@ -37,7 +38,12 @@ class JobListEnqueueApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.job_list(user=self.request.user)
 
-    @extend_schema(request=JobEnqueueSerializer, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="job_enqueue", tags=["jobs"], request=JobEnqueueSerializer,
+                   responses={202: JobAcceptedSerializer},
+                   examples=[OpenApiExample("Sleep 5 s", request_only=True,
+                                            value={"handler": "jobs.sleep", "args": {"seconds": 5}}),
+                             OpenApiExample("In a minute, at most once", request_only=True,
+                                            value={"handler": "jobs.noop", "delay": 60, "unique_key": "nightly"})])
     def post(self, request):
         serializer = JobEnqueueSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -50,21 +56,21 @@ class JobListEnqueueApi(generics.ListAPIView):
 
 
 class JobDetailApi(APIView):
-    @extend_schema(responses=JobDetailSerializer)
+    @extend_schema(operation_id="job_get", tags=["jobs"], responses=JobDetailSerializer)
     def get(self, request, pk):
         job = selectors.job_get(job_id=pk, user=request.user)
         return Response(JobDetailSerializer(job, context={"request": request}).data)
 
 
 class JobRetryApi(APIView):
-    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="job_retry", tags=["jobs"], request=None, responses={202: JobAcceptedSerializer})
     def post(self, request, pk):
         job = services.job_retry(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)
 
 
 class JobCancelApi(APIView):
-    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="job_cancel", tags=["jobs"], request=None, responses={202: JobAcceptedSerializer})
     def post(self, request, pk):
         job = services.job_cancel(job=selectors.job_get(job_id=pk, user=request.user), by=request.user)
         return accepted(job, request)
@@ -76,7 +82,7 @@ class QueueListApi(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
-    @extend_schema(responses=QueueSerializer(many=True))
+    @extend_schema(operation_id="queues_list", tags=["queues"], responses=QueueSerializer(many=True))
     def get(self, request):
         return Response(QueueSerializer(queue_stats(), many=True).data)
 
@@ -85,7 +91,7 @@ class QueuePauseApi(APIView):
     """Pause a queue on every cluster at once: running jobs finish, nothing is lost. Needs
     `jobs.pause_queue`. Idempotent."""
 
-    @extend_schema(request=None, responses=QueueSerializer)
+    @extend_schema(operation_id="queue_pause", tags=["queues"], request=None, responses=QueueSerializer)
     def post(self, request, name):
         services.queue_pause(name=name, by=request.user)
         return Response(_queue(name))
@@ -94,7 +100,7 @@ class QueuePauseApi(APIView):
 class QueueResumeApi(APIView):
     """Resume a paused queue: its jobs start again in their order. Needs `jobs.pause_queue`."""
 
-    @extend_schema(request=None, responses=QueueSerializer)
+    @extend_schema(operation_id="queue_resume", tags=["queues"], request=None, responses=QueueSerializer)
     def post(self, request, name):
         services.queue_resume(name=name, by=request.user)
         return Response(_queue(name))

@@ -2,16 +2,14 @@
 or on a selection (`--status failed --handler X`) through the bulk service.
 
 Exit status: by id, every id is tried (a batch is not left half done because one id was wrong),
-then the command exits 3 if any id names no job, else 4 if any job's state refused the action,
-else 0. A selection exits 0: jobs in other states are what a selection naturally sweeps past,
+then the command prints a summary line and exits 3 if any id names no job, else 4 if any job's
+state refused the action, else 0 (with --json the counts are in the JSON). A selection exits 0: jobs in other states are what a selection naturally sweeps past,
 and they are counted as skipped."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-
-from django.core.management.base import CommandError
 
 from jobs import selectors
 from jobs.exceptions import DuplicateJob, JobNotFound, JobStateConflict
@@ -58,12 +56,11 @@ class JobActionCommand(cli.JobsCommand):
         else:
             for result in results:
                 self.stdout.write(f"#{result['id']} {result['detail']}")
-        if tally["not_found"] or tally["skipped"]:
-            raise CommandError(
-                f"{self.past} {tally['done']} of {len(ids)}: {tally['not_found']} not found, "
-                f"{tally['skipped']} refused by their state.",
-                returncode=cli.NOT_FOUND if tally["not_found"] else cli.CONFLICT,
-            )
+        if tally["not_found"] or tally["skipped"]:  # a partial success: a summary line and its exit code
+            self.exit_code = cli.NOT_FOUND if tally["not_found"] else cli.CONFLICT
+            if not json:
+                self.stdout.write(f"{self.past} {tally['done']} of {len(ids)}: {tally['not_found']} not found, "
+                                  f"{tally['skipped']} refused by their state.")  # fmt: skip
 
     def act(self, job_id: int) -> dict:
         try:

@@ -1,16 +1,23 @@
-"""What every `jobs_*` command shares: argument types, exit codes, the one-line error convention,
-table and JSON output, and the live progress bar of `--wait`.
+"""What every `jobs_*` (and `updater_*`) command shares: argument types, exit codes, the one-line
+error convention (one JSON shape with `--json`), quiet logs, table and JSON output. The progress
+bar of `--wait` is in `jobs.management.progress`.
 
 Exit codes (documented in docs/OPERATIONS.md; scripts may rely on them):
 0 success; 1 the awaited job failed; 2 the awaited job was cancelled; 3 an id names no job;
 4 a job's state forbids the action, or its unique key is taken; 5 the input was refused (unknown
 handler, invalid arguments or run options); 6 the server could not be used (simulate);
-64 malformed command-line arguments; 130 interrupted while waiting."""
+64 malformed command-line arguments; 130 interrupted while waiting.
+
+A partial success (some ids done, others refused) is a summary line and its exit code, not an error.
+With `--json` an error is printed on stdout as `{"error": {"code": "not_found", "message": "...",
+"fields": {...}}}` (`code` names the exit code; `fields` has the messages per field, or is empty).
+Log lines reach stderr at WARNING and above, all of them from `-v 2`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -18,24 +25,75 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from jobs.formatting import duration
 from jobs.exceptions import DuplicateJob, InvalidJob, JobNotFound, JobStateConflict, UnknownHandler
+from jobs.formatting import duration
+from jobs.management.progress import progress_text  # noqa: F401  (the commands' tables use it as cli.progress_text)
 from jobs.models import Job
 
 OK, FAILED, CANCELLED, NOT_FOUND, CONFLICT, INVALID, UNAVAILABLE = 0, 1, 2, 3, 4, 5, 6
 USAGE = 64  # not argparse's 2, which here means "cancelled"
 INTERRUPTED = 130
+CODE_NAMES = {FAILED: "failed", CANCELLED: "cancelled", NOT_FOUND: "not_found", CONFLICT: "conflict",
+              INVALID: "invalid", UNAVAILABLE: "unavailable", USAGE: "usage", INTERRUPTED: "interrupted"}  # fmt: skip
+
+
+class Failure(CommandError):
+    """A CommandError that may carry the messages per field (shown in the JSON error body)."""
+
+    def __init__(self, message: str, *, returncode: int, fields: dict | None = None):
+        super().__init__(message, returncode=returncode)
+        self.fields = fields or {}
+
+
+def error_body(exc: CommandError) -> dict:
+    """The one shape of an error with --json."""
+    fields = {name: [str(m) for m in messages] for name, messages in getattr(exc, "fields", {}).items()}
+    return {"error": {"code": CODE_NAMES.get(exc.returncode, "error"), "message": str(exc), "fields": fields}}
+
+
+@contextmanager
+def log_level(verbosity: int) -> Iterator[None]:
+    """The root logger at WARNING while the command runs (INFO from -v 2, DEBUG from -v 3): a command's
+    output is its own lines, not the services' INFO logs."""
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel({0: max(before, logging.WARNING), 1: max(before, logging.WARNING), 2: min(before, logging.INFO)}
+                  .get(verbosity, logging.DEBUG))  # fmt: skip
+    try:
+        yield
+    finally:
+        root.setLevel(before)
 
 
 class JobsCommand(BaseCommand):
     """A command whose argument errors are one line with exit code USAGE, never a usage dump or a
-    traceback, and which takes `--json`."""
+    traceback, and which takes `--json`. `self.exit_code` is the exit status of an outcome that is not
+    an error (a partial success, an awaited job that failed); the shell sees it, and so do tests."""
+
+    exit_code = OK
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        self._json_argv = "--json" in argv
+        super().run_from_argv(argv)
+        if self.exit_code:
+            sys.exit(self.exit_code)
+
+    def execute(self, *args, **options):
+        self.exit_code = OK
+        with log_level(options.get("verbosity", 1)):
+            try:
+                return super().execute(*args, **options)
+            except CommandError as exc:
+                if not options.get("json"):
+                    raise
+                self.write_json(error_body(exc))
+                self.exit_code = exc.returncode
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs) -> argparse.ArgumentParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -46,6 +104,9 @@ class JobsCommand(BaseCommand):
     def _usage_error(self, parser: argparse.ArgumentParser, message: str) -> None:
         # Raised inside parse_args, where Django does not catch CommandError on the command line.
         if getattr(self, "_called_from_command_line", False):
+            if getattr(self, "_json_argv", False):
+                sys.stdout.write(json.dumps(error_body(CommandError(message, returncode=USAGE))) + "\n")
+                sys.exit(USAGE)
             sys.stderr.write(f"{parser.prog}: error: {message} (see --help)\n")
             sys.exit(USAGE)
         raise CommandError(message, returncode=USAGE)
@@ -73,7 +134,7 @@ def domain_errors() -> Iterator[None]:
     except UnknownHandler as exc:
         raise CommandError(f"{exc} See `manage.py jobs_handlers`.", returncode=INVALID) from None
     except InvalidJob as exc:
-        raise CommandError(f"Invalid job: {field_errors(exc.errors)}", returncode=INVALID) from None
+        raise Failure(f"Invalid job: {field_errors(exc.errors)}", returncode=INVALID, fields=exc.errors) from None
 
 
 def field_errors(errors: dict) -> str:
@@ -104,7 +165,7 @@ def integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def _number(text: str) -> float:
+def number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -129,14 +190,14 @@ def job_id(text: str) -> int:
 
 
 def non_negative_float(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 
 def positive_float(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
     return value
@@ -238,60 +299,3 @@ def when(value: datetime | None) -> str:
 seconds = duration  # the CLI's name for it
 
 
-def progress_text(progress: dict) -> str:
-    done, total = progress.get("done"), progress.get("total")
-    if done is None:
-        return ""
-    return f"{done}/{total} ({100 * done // total}%)" if total else str(done)
-
-
-# --- following a job ---------------------------------------------------------------------------
-
-
-class ProgressBar:
-    """One line about a job. On a terminal it redraws in place; elsewhere (a log, a pipe) it writes a
-    new line only when the status or the progress changed, so logs stay short."""
-
-    WIDTH = 24
-
-    def __init__(self, stream: OutputWrapper):
-        self.stream = stream
-        self.live = stream.isatty()
-        self.last, self.last_key = "", None
-
-    def update(self, job: Job) -> None:
-        line = self.render(job)
-        if self.live:
-            self.stream.write(f"\r{line}\x1b[K", style_func=str, ending="")  # stderr's default style is red
-            self.stream.flush()
-        elif self.key(job) != self.last_key:  # the rate and waiting time change on every poll
-            self.stream.write(line, style_func=str)
-        self.last, self.last_key = line, self.key(job)
-
-    @staticmethod
-    def key(job: Job) -> tuple:
-        progress = job.progress or {}
-        return job.status, progress.get("done"), progress.get("total"), progress.get("message")
-
-    def close(self) -> None:
-        if self.live and self.last:
-            self.stream.write("", style_func=str)
-
-    def render(self, job: Job) -> str:
-        head = f"#{job.pk} {job.handler} {job.status}"
-        now = timezone.now()
-        if job.status == Job.Status.QUEUED and job.run_after > now:
-            return f"{head} (attempt {job.attempts + 1}/{job.max_attempts} due in {seconds(job.run_after - now)})"
-        if job.status == Job.Status.QUEUED:
-            waited = now - max(job.run_after, job.created_at)
-            return f"{head} (attempt {job.attempts + 1}/{job.max_attempts}, waiting {seconds(waited)} for a worker)"
-        done, total = job.progress.get("done"), job.progress.get("total")
-        bar = ""
-        if done is not None and total:
-            filled = min(self.WIDTH, self.WIDTH * done // total)
-            bar = f" [{'#' * filled}{'-' * (self.WIDTH - filled)}] {progress_text(job.progress)}"
-        elif done is not None:
-            bar = f" {done} done"
-        message = job.progress.get("message") or ""
-        rate = f" {job.progress['rate']}/s" if job.progress.get("rate") and not job.is_finished else ""
-        return f"{head}{bar}{rate} {message}".rstrip()

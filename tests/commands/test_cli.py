@@ -2,6 +2,8 @@
 error convention when a command runs from a real command line."""
 
 import argparse
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -64,29 +66,6 @@ def test_seconds_are_short_and_human(value, text):
     assert cli.seconds(value) == text
 
 
-@pytest.mark.django_db
-def test_progress_bar_in_a_log_writes_a_line_only_when_something_changed():
-    out = StringIO()
-    bar = cli.ProgressBar(OutputWrapper(out))
-    job = JobFactory(handler="jobs.sleep", status=Job.Status.RUNNING, progress={"done": 1, "total": 4, "rate": 2.0})
-    bar.update(job)
-    job.progress = {"done": 1, "total": 4, "rate": 1.9}  # only the rate moved
-    bar.update(job)
-    job.status, job.progress = Job.Status.SUCCEEDED, {"done": 4, "total": 4}
-    bar.update(job)
-    bar.close()
-    assert out.getvalue().splitlines() == [
-        f"#{job.pk} jobs.sleep running [######------------------] 1/4 (25%) 2.0/s",
-        f"#{job.pk} jobs.sleep succeeded [########################] 4/4 (100%)",
-    ]
-
-
-@pytest.mark.django_db
-def test_progress_bar_says_when_a_queued_job_is_due():
-    job = JobFactory(run_after=timezone.now() + timedelta(minutes=10))
-    assert "(attempt 1/3 due in 9m5" in cli.ProgressBar(OutputWrapper(StringIO())).render(job)
-
-
 def manage(*args: str) -> subprocess.CompletedProcess:
     # A database no one else uses: these commands stop before touching it, but a stray write must not land.
     env = {**os.environ, "DATABASE_URL": "sqlite:////tmp/never-used-by-cli-tests.sqlite3", "LOG_LEVEL": "WARNING"}
@@ -110,3 +89,46 @@ def test_from_a_shell_a_refused_job_is_one_line_and_exit_5():
     assert process.stderr.splitlines() == [
         "CommandError: Unknown handler 'no.such.handler'. See `manage.py jobs_handlers`."
     ]
+
+
+def test_from_a_shell_with_json_a_refused_job_is_a_json_error():
+    process = manage("jobs_enqueue", "no.such.handler", "--json")
+    assert process.returncode == cli.INVALID
+    assert json.loads(process.stdout) == {"error": {
+        "code": "invalid", "message": "Unknown handler 'no.such.handler'. See `manage.py jobs_handlers`.", "fields": {},
+    }}
+    assert process.stderr == ""
+
+
+def test_from_a_shell_with_json_a_malformed_argument_is_a_json_error():
+    process = manage("jobs_list", "--since", "yesterday", "--json")
+    assert process.returncode == cli.USAGE
+    assert json.loads(process.stdout)["error"]["code"] == "usage"
+
+
+@pytest.mark.django_db
+def test_with_json_field_errors_are_listed_by_field(command):
+    result = command("jobs_enqueue", "jobs.sleep", "--args", '{"seconds": 1}', "--queue", "nowhere", "--json")
+    assert result.code == cli.INVALID
+    error = json.loads(result.out)["error"]
+    assert error["code"] == "invalid"
+    assert set(error["fields"]) >= {"queue"}
+    assert all(isinstance(message, str) for messages in error["fields"].values() for message in messages)
+
+
+@pytest.mark.django_db
+def test_info_logs_reach_stderr_only_from_verbosity_2(command, caplog):
+    caplog.set_level(logging.INFO)
+    assert command("jobs_enqueue", "jobs.noop").code == cli.OK
+    assert [record for record in caplog.records if record.levelno < logging.WARNING] == []
+    assert command("jobs_enqueue", "jobs.noop", "-v", "2").code == cli.OK
+    assert any(record.levelno == logging.INFO for record in caplog.records)
+    assert logging.getLogger().level == logging.INFO  # restored after the command
+
+
+@pytest.mark.django_db
+def test_demo_data_logs_no_info_lines(command, caplog, settings):
+    settings.DEBUG = True  # the demo password may then default
+    caplog.set_level(logging.INFO)
+    assert command("demo_data").code == cli.OK
+    assert [record for record in caplog.records if record.levelno < logging.WARNING] == []

@@ -1,6 +1,5 @@
 import json
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -9,8 +8,10 @@ from django.utils import timezone
 
 from jobs import services
 from jobs.management import cli
+from jobs.management.progress import ProgressBar
 from jobs.models import Job
 from tests.factories import JobFactory
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ def test_wait_exits_0_when_the_job_succeeds(command, in_process_worker):
     job = Job.objects.get()
     assert job.status == Job.Status.SUCCEEDED
     assert result.out.strip() == str(job.pk)
-    assert f"#{job.pk} jobs.sleep succeeded [{'#' * cli.ProgressBar.WIDTH}] 2/2 (100%)" in result.err
+    assert f"#{job.pk} jobs.sleep succeeded [{'#' * ProgressBar.WIDTH}] 2/2 (100%)" in result.err
     assert f"Job #{job.pk} succeeded in" in result.err
 
 
@@ -122,10 +123,7 @@ def test_wait_exits_1_when_the_job_fails(command, in_process_worker):
 def test_wait_exits_2_when_the_job_is_cancelled(command):
     def cancel_when_enqueued() -> None:
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not (job := Job.objects.first()):
-                time.sleep(0.02)
-            services.job_cancel(job=job)
+            services.job_cancel(job=wait_for(Job.objects.first, message="the job"))
         finally:
             connection.close()
 

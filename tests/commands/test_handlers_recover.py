@@ -15,19 +15,38 @@ def test_handlers_lists_each_with_its_options(command, settings):
     settings.JOBS_DEFAULT_MAX_ATTEMPTS = 3
     result = command("jobs_handlers")
     assert result.code == cli.OK
-    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[1:]}
+    table = result.out.split("\n\n")[0]
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[1:]}
     assert {"jobs.noop", "jobs.sleep", "jobs.fail"} <= rows.keys()
     assert rows["jobs.noop"][1:4] == ["default*", "1", "30"]  # * : from the settings
     assert rows["jobs.sleep"][2:4] == ["3*", "3600"]
+    assert rows["updater.import_feed"][2:4] == ["3", "3600"]  # the import's own timeout, not the global 600
+    assert "  jobs.sleep(seconds: float = 1.0, steps: int = 10)" in result.out.splitlines()
+
+
+def test_handlers_timeout_is_the_one_an_import_job_gets(command, tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_text("sku\nA\n")
+    assert command("updater_import", str(path)).code == cli.OK
+    shown = {h["name"]: h for h in json.loads(command("jobs_handlers", "--json").out)}
+    assert Job.objects.get().timeout == shown["updater.import_feed"]["timeout"] == 3600
 
 
 def test_handlers_json(command):
     data = {h["name"]: h for h in json.loads(command("jobs_handlers", "--json").out)}
     assert data["jobs.noop"] == {
         "name": "jobs.noop", "queue": "default", "max_attempts": 1, "timeout": 30, "priority": 0,
-        "concurrency_limit": None, "validates": False, "from_settings": ["queue"],
+        "concurrency_limit": None, "validates": False, "from_settings": ["queue"], "arguments": [],
         "description": "Does nothing: measures the job system's own cost.",
     }
+
+
+def test_handlers_json_lists_arguments_with_their_defaults(command):
+    data = {h["name"]: h for h in json.loads(command("jobs_handlers", "--json").out)}
+    assert data["updater.import_feed"]["arguments"][:2] == [
+        {"name": "feed_id", "type": "int", "required": True, "default": None},
+        {"name": "chunk_size", "type": "int | None", "required": False, "default": None},
+    ]
 
 
 def test_handlers_refuses_arguments(command):

@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from tests.waiting import wait_for  # noqa: F401  (re-exported for the integration tests)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOG_DIR = BASE_DIR / "artifacts" / "qcluster"
@@ -77,17 +78,6 @@ class Cluster:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-
-
-def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    """Poll `condition` until it returns a truthy value; fail the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout} s waiting for {message}")
 
 
 @pytest.fixture

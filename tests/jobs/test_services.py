@@ -158,10 +158,8 @@ def test_a_job_over_its_timeout_fails_the_attempt():
     assert job.error == {"type": "JobTimeout", "message": "timed out after 1 s", "traceback": ""}
 
 
-def test_a_result_that_is_not_json_fails_the_job(monkeypatch):
-    from jobs import registry
-
-    @registry.handler("tests.not_json", max_attempts=1)
+def test_a_result_that_is_not_json_fails_the_job(monkeypatch, handler_registry):
+    @handler_registry.handler("tests.not_json", max_attempts=1)
     def not_json(ctx):
         return {"when": object()}
 

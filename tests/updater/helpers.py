@@ -1,10 +1,8 @@
 """Helpers of the updater tests."""
 
 import threading
-import time
 from collections.abc import Callable
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
@@ -18,17 +16,6 @@ def upload(content: str | bytes, name: str = "feed.csv") -> SimpleUploadedFile:
 
 def stored_feed(content: str, name: str = "feed.csv") -> Feed:
     return feed_store(upload=upload(content, name))
-
-
-def wait_for(condition: Callable[[], object], *, timeout: float = 20.0, what: str = "condition"):
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def in_thread(target: Callable[[], None]) -> threading.Thread:

@@ -2,13 +2,18 @@
 
 import csv
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from jobs import runner
+from jobs.management import cli
+from jobs.management.progress import ProgressBar
 from jobs.models import Job
-from tests.updater.helpers import in_thread, wait_for
+from tests.commands.call import run_command
+from tests.updater.helpers import in_thread
+from tests.waiting import wait_for
 from updater.models import Feed, Product
 
 pytestmark = pytest.mark.django_db
@@ -100,30 +105,39 @@ def test_import_prints_json(tmp_path):
         (None, [], "no such file"),
         ("sku,colour\nA,red\n", [], "Unknown column"),
         ("", [], "The feed is empty"),
-        ("sku\nA\n", ["--chunk-size", "0"], "must be at least 1"),
+        ("sku\nA\n", ["--chunk-size", "0"], "chunk_size: Must be an integer from 1 to 50000."),
         ("sku\nA\n", ["--chunk-size", "100000"], "chunk_size"),
-        ("sku\nA\n", ["--pause-seconds", "-1"], "must be 0 or more"),
+        ("sku\nA\n", ["--pause-seconds", "-1"], "pause_seconds: Must be a number from 0.0 to 3600.0."),
     ],
 )
 def test_import_bad_input_fails_with_one_line_and_no_job(tmp_path, content, args, message):
     path = tmp_path / "feed.csv"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(CommandError, match=message):
-        run("updater_import", str(path), *args)
+    result = run_command("updater_import", str(path), *args)
+    assert result.code == cli.INVALID
+    assert message in result.err
     assert not Job.objects.exists()
+
+
+def test_import_bad_option_with_json_is_a_json_error_by_field(tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_text("sku\nA\n")
+    result = run_command("updater_import", str(path), "--chunk-size", "0", "--json")
+    assert result.code == cli.INVALID
+    assert json.loads(result.out)["error"]["fields"] == {"chunk_size": ["Must be an integer from 1 to 50000."]}
 
 
 def test_import_refuses_a_file_over_the_limit(tmp_path, settings):
     settings.UPDATER_MAX_FEED_BYTES = 5
     path = tmp_path / "feed.csv"
     path.write_text("sku\nA\nB\n")
-    with pytest.raises(CommandError, match="limit is 5 bytes"):
-        run("updater_import", str(path))
+    result = run_command("updater_import", str(path))
+    assert result.code == cli.INVALID and "limit is 5 bytes" in result.err
 
 
 def run_the_next_job() -> None:
-    job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), what="a queued job")
+    job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), message="a queued job")
     runner.run(job.pk)
 
 
@@ -132,10 +146,11 @@ def test_import_wait_follows_the_job_with_a_progress_bar(tmp_path):
     path = tmp_path / "feed.csv"
     path.write_text("sku,stock\n" + "".join(f"S{n},1\n" for n in range(40)) + "BAD,-1\n")
     worker = in_thread(run_the_next_job)
-    output = run("updater_import", str(path), "--wait", "--chunk-size", "10")
+    result = run_command("updater_import", str(path), "--wait", "--chunk-size", "10")
     worker.join(timeout=30)
-    assert "[##############################] 100% 41/41 rows" in output
-    assert "succeeded: 41 rows, 40 created, 0 updated, 0 unchanged, 1 invalid" in output.splitlines()[-1]
+    assert result.code == cli.OK
+    assert f"updater.import_feed succeeded [{'#' * ProgressBar.WIDTH}] 41/41 (100%)" in result.err
+    assert "succeeded: 41 rows, 40 created, 0 updated, 0 unchanged, 1 invalid" in result.out.splitlines()[-1]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -144,14 +159,15 @@ def test_import_wait_exits_non_zero_when_the_job_fails(tmp_path):
     path.write_text("sku\nA\n")
 
     def lose_the_file_then_run() -> None:
-        job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), what="a queued job")
+        job = wait_for(lambda: Job.objects.filter(status=Job.Status.QUEUED).first(), message="a queued job")
         Feed.objects.get(pk=job.args["feed_id"]).file.delete(save=False)
         runner.run(job.pk)
 
     worker = in_thread(lose_the_file_then_run)
-    with pytest.raises(CommandError, match=r"job #\d+ failed: The file of feed \d+ is gone"):
-        run("updater_import", str(path), "--wait")
+    result = run_command("updater_import", str(path), "--wait")
     worker.join(timeout=30)
+    assert result.code == cli.FAILED
+    assert re.search(r"job #\d+ failed: The file of feed \d+ is gone", result.err)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,9 +177,10 @@ def test_import_wait_exits_non_zero_when_the_job_is_cancelled(tmp_path):
     path = tmp_path / "feed.csv"
     path.write_text("sku\nA\n")
     canceller = in_thread(
-        lambda: job_cancel(job=wait_for(lambda: Job.objects.filter(status="queued").first(), what="a queued job"))
+        lambda: job_cancel(job=wait_for(lambda: Job.objects.filter(status="queued").first(), message="a queued job"))
     )
-    with pytest.raises(CommandError, match=r"job #\d+ cancelled"):
-        run("updater_import", str(path), "--wait")
+    result = run_command("updater_import", str(path), "--wait")
     canceller.join(timeout=30)
+    assert result.code == cli.CANCELLED
+    assert re.search(r"job #\d+ cancelled", result.err)
     assert not Product.objects.exists()

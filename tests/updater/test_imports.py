@@ -11,7 +11,8 @@ from jobs.context import JobContext
 from jobs.exceptions import JobCancelled
 from jobs.models import Job
 from jobs.services import job_cancel, job_enqueue, job_reserve, job_start
-from tests.updater.helpers import in_thread, stored_feed, upload, wait_for
+from tests.updater.helpers import in_thread, stored_feed, upload
+from tests.waiting import wait_for
 from updater.models import Feed, Product
 from updater.services import feed_import_run, feed_import_start, feed_rows_import_start
 from updater.services.imports import MAX_REPORTED_ERRORS
@@ -102,7 +103,7 @@ def test_a_retried_import_starts_over_safely(monkeypatch):
 def test_a_running_import_is_cancelled_through_the_job_api_between_chunks():
     job = feed_import_start(upload=upload(csv_feed(200)), requested_by=None, chunk_size=5, pause_seconds=0.05)
     worker = in_thread(lambda: runner.run(job.pk))
-    wait_for(lambda: (Job.objects.get(pk=job.pk).progress or {}).get("done"), what="the first chunk")
+    wait_for(lambda: (Job.objects.get(pk=job.pk).progress or {}).get("done"), message="the first chunk")
     job_cancel(job=Job.objects.get(pk=job.pk))
     worker.join(timeout=30)
     job.refresh_from_db()

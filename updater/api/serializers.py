@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
 from updater.models import Product
-from updater.services.imports import MAX_CHUNK_SIZE, MAX_PAUSE_SECONDS
 
 
 class UpdateOptionsSerializer(serializers.Serializer):
-    chunk_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CHUNK_SIZE)
-    max_rows_per_second = serializers.IntegerField(required=False, min_value=0, max_value=10_000_000)
-    pause_seconds = serializers.FloatField(required=False, min_value=0, max_value=MAX_PAUSE_SECONDS)
+    """Parses the run options; their ranges are checked by the service (`import_options_clean`)."""
+
+    chunk_size = serializers.IntegerField(required=False, help_text="Rows per transaction, 1 to 50000.")
+    max_rows_per_second = serializers.IntegerField(required=False, help_text="Throttle; 0 (the default) means none.")
+    pause_seconds = serializers.FloatField(required=False, help_text="Seconds to pause between chunks, up to 3600.")
 
 
 class UpdateCreateSerializer(UpdateOptionsSerializer):

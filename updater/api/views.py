@@ -1,6 +1,6 @@
 """The updater's REST API: send a feed (202 and a job), the synchronous baseline, and the catalogue."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -37,7 +37,11 @@ class UpdateCreateApi(APIView):
 
     throttle_classes = [EnqueueThrottle]
 
-    @extend_schema(request=UpdateCreateSerializer, responses={202: JobAcceptedSerializer})
+    @extend_schema(operation_id="feed_import", tags=["updater"], request=UpdateCreateSerializer,
+                   responses={202: JobAcceptedSerializer},
+                   examples=[OpenApiExample("Two rows as JSON", request_only=True, media_type="application/json",
+                                            value={"rows": [{"sku": "A-1", "price": "9.90", "stock": 3},
+                                                            {"sku": "B-2", "name": "Lamp", "stock": 0}]})])
     def post(self, request):
         data = _feed_input(request, UpdateCreateSerializer)
         trace_id = trace_id_from_traceparent(request.headers.get("traceparent"))
@@ -59,7 +63,8 @@ class UpdateSyncApi(APIView):
 
     throttle_classes = [EnqueueThrottle]
 
-    @extend_schema(request=UpdateSyncSerializer, responses={200: ImportSummarySerializer}, deprecated=True)
+    @extend_schema(operation_id="feed_import_sync", tags=["updater"], request=UpdateSyncSerializer,
+                   responses={200: ImportSummarySerializer}, deprecated=True)
     def post(self, request):
         data = _feed_input(request, UpdateSyncSerializer)
         summary = services.feed_import_sync(
@@ -76,7 +81,8 @@ class ProductPagination(StrictPageSizeMixin, CursorPagination):
 
 
 @extend_schema_view(
-    get=extend_schema(parameters=[OpenApiParameter("active", str, enum=["true", "false", "1", "0"])])
+    get=extend_schema(operation_id="products_list", tags=["updater"],
+                      parameters=[OpenApiParameter("active", str, enum=["true", "false", "1", "0"])])
 )
 class ProductListApi(generics.ListAPIView):
     """The catalogue in sku order; filter by sku, currency, active and updated_since (ISO 8601)."""

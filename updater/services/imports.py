@@ -28,6 +28,7 @@ from updater.services.retention import feed_file_delete_if_due
 from updater.services.uploads import feed_rows_store, feed_store
 
 HANDLER = "updater.import_feed"
+IMPORT_TIMEOUT = 3600  # seconds: a throttled import of a large feed may take long (the handler's timeout)
 MAX_CHUNK_SIZE = 50_000
 MAX_PAUSE_SECONDS = 3600.0
 MAX_REPORTED_ERRORS = 100
@@ -88,8 +89,6 @@ def _enqueue(store, options: dict, requested_by, trace_id: str | None) -> Job:
                 handler=HANDLER,
                 args={"feed_id": feed.pk, **options},
                 requested_by=requested_by,
-                # A throttled import of a large feed may take long: allow the longest run there is.
-                timeout=settings.JOBS_MAX_TIMEOUT,
                 trace_id=trace_id,
             )
     except Exception:

@@ -5,11 +5,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs import services
+from jobs.management import cli
 from jobs.models import Job
 
 
 class Command(BaseCommand):
     help = "Create the demo admin (DEMO_ADMIN_USERNAME / DEMO_ADMIN_PASSWORD) and a few demo jobs."
+
+    def execute(self, *args, **options):
+        with cli.log_level(options.get("verbosity", 1)):  # make run's output: no INFO line per demo job
+            return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         import environ

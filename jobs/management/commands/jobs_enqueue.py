@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import CommandError
 
-from jobs import selectors, services
+from jobs import services
 from jobs.api.serializers import JobSerializer
-from jobs.management import cli
+from jobs.management import cli, progress
 from jobs.models import Job
 
 
@@ -64,35 +62,29 @@ class Command(cli.JobsCommand):
 
     def follow(self, job: Job, *, poll: float, quiet: bool) -> Job:
         """Poll the job until it is finished; Ctrl-C stops waiting, not the job."""
-        bar = None if quiet else cli.ProgressBar(self.stderr)
         try:
-            while True:
-                job = selectors.job_get(job_id=job.pk)
-                if bar:
-                    bar.update(job)
-                if job.is_finished:
-                    return job
-                time.sleep(poll)
+            return progress.follow(job, stream=None if quiet else self.stderr, poll=poll)
         except KeyboardInterrupt:
             raise CommandError(
                 f"Stopped waiting; job #{job.pk} is still {job.status} (follow it with jobs_show {job.pk}).",
                 returncode=cli.INTERRUPTED,
             ) from None
-        finally:
-            if bar:
-                bar.close()
 
     def finish(self, job: Job, *, quiet: bool) -> None:
-        """Exit 0 on success; a one-line error with the status's exit code otherwise."""
+        """A line on stderr saying how the job ended, and its exit code (0 succeeded, 1 failed, 2 cancelled):
+        the outcome of the awaited job, not an error of the command."""
         if job.status == Job.Status.SUCCEEDED:
             if not quiet:
-                self.stderr.write(f"Job #{job.pk} succeeded in {cli.seconds(job.duration)}.", self.style.SUCCESS)
-            return
-        if job.status == Job.Status.FAILED:
+                self.stderr.write(f"Job #{job.pk} succeeded in {cli.seconds(job.duration)}.",
+                                  self.style.SUCCESS)
+        elif job.status == Job.Status.FAILED:
             error = job.error or {}
             detail = f"{error.get('type', 'Error')}: {error.get('message', '')}".splitlines()[0]
-            raise CommandError(f"Job #{job.pk} failed after {job.attempts} attempt(s): {detail}", returncode=cli.FAILED)
-        if job.status == Job.Status.EXPIRED:
-            raise CommandError(f"Job #{job.pk} expired: not started by {job.deadline:%Y-%m-%d %H:%M:%S}.",
-                               returncode=cli.CANCELLED)
-        raise CommandError(f"Job #{job.pk} was cancelled.", returncode=cli.CANCELLED)
+            self.stderr.write(f"Job #{job.pk} failed after {job.attempts} attempt(s): {detail}")
+            self.exit_code = cli.FAILED
+        elif job.status == Job.Status.EXPIRED:
+            self.stderr.write(f"Job #{job.pk} expired: not started by {job.deadline:%Y-%m-%d %H:%M:%S}.")
+            self.exit_code = cli.CANCELLED
+        else:
+            self.stderr.write(f"Job #{job.pk} was cancelled.")
+            self.exit_code = cli.CANCELLED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from django.conf import settings
 
 from jobs.management import cli
@@ -9,7 +11,10 @@ from jobs.registry import HandlerSpec, all_handlers
 
 
 class Command(cli.JobsCommand):
-    help = "List the registered handlers with their run options (* marks a value taken from the settings)."
+    help = (
+        "List the registered handlers: their arguments (from the signature, with defaults) and the run options "
+        "a job gets when the caller sets none, as job_enqueue applies them (* marks a value from the settings)."
+    )
 
     def handle(self, *, json, **options):
         handlers = [self.describe(spec) for spec in all_handlers()]
@@ -32,6 +37,9 @@ class Command(cli.JobsCommand):
         ]
         headers = ["NAME", "QUEUE", "ATTEMPTS", "TIMEOUT", "PRIORITY", "CONCURRENCY", "VALIDATOR", "DESCRIPTION"]
         self.stdout.write(cli.table(headers, rows, max_width=60))
+        self.stdout.write("\nArguments (--args JSON keys):")
+        for h in handlers:
+            self.stdout.write(f"  {h['name']}({', '.join(argument_text(a) for a in h['arguments'])})")
 
     def describe(self, spec: HandlerSpec) -> dict:
         """The options a job of this handler gets when the caller sets none (as job_enqueue applies them)."""
@@ -43,9 +51,37 @@ class Command(cli.JobsCommand):
             "priority": spec.priority,
             "concurrency_limit": spec.concurrency_limit,
             "validates": spec.validate is not None,
+            "arguments": arguments(spec),
             "description": spec.description,
             "from_settings": [name for name in ("queue", "max_attempts", "timeout") if not getattr(spec, name)],
         }
 
     def mark(self, handler: dict, name: str) -> str:
         return f"{handler[name]}{'*' if name in handler['from_settings'] else ''}"
+
+
+def arguments(spec: HandlerSpec) -> list[dict]:
+    """The handler's JSON arguments, read from its signature (the first parameter is the JobContext)."""
+    parameters = list(inspect.signature(spec.func).parameters.values())[1:]
+    return [
+        {
+            "name": p.name,
+            "type": annotation_text(p.annotation),
+            "required": p.default is inspect.Parameter.empty,
+            "default": None if p.default is inspect.Parameter.empty else p.default,
+        }
+        for p in parameters
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+
+
+def argument_text(argument: dict) -> str:
+    """`seconds: float = 1.0`, as it reads in the signature."""
+    text = argument["name"] + (f": {argument['type']}" if argument["type"] else "")
+    return text if argument["required"] else f"{text} = {argument['default']!r}"
+
+
+def annotation_text(annotation: object) -> str:
+    if annotation is inspect.Parameter.empty:
+        return ""
+    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)

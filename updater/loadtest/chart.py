@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files only: no display on a server
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
-from jobs.loadtest.phase import PhaseResult  # noqa: E402
+from updater.loadtest.phase import PhaseResult  # noqa: E402
 
 COLOURS = {"queued": "tab:blue", "sync": "tab:red"}
 PERCENTILES = (50, 95, 99)

@@ -10,6 +10,7 @@ from jobs.management import cli
 from jobs.models import Job
 from tests.commands.call import run_command
 from tests.factories import UserFactory
+from updater.loadtest.explain import explain
 
 live = pytest.mark.django_db(transaction=True)  # the server thread must see what the test commits
 
@@ -157,3 +158,16 @@ def test_simulate_refuses_bad_input_in_one_line(args, message):
 
 def run_at(url, token, *args):
     return run_command("simulate", "--url", url, "--token", token, "--requests", "2", "--no-chart", *args)
+
+
+def test_the_paragraph_names_the_break_even_point_and_why():
+    queued = {"name": "queued", "units_done": 10_000, "finished_seconds": 12.0, "latency_ms": {"p50": 40.0}}
+    sync = {"name": "sync", "units_done": 10_000, "units_per_second": 20_000.0, "finished_seconds": 0.5,
+            "latency_ms": {"p50": 500.0}}  # fmt: skip
+    text = explain([queued, sync], rows=500, timeout=5)
+    # 20 feeds in 12 s: 0.6 s each, of which the import is 25 ms; 0.575 s x 20,000 rows/s = 11,500 rows
+    assert "fixed cost of about 0.57 s" in text
+    assert "the fixed cost dominates, so the queued work finished later" in text
+    assert "about 11,500 rows per feed" in text
+    assert "passes the client's 5 s time-out at about 5,000 rows" in text
+    assert explain([queued], rows=500, timeout=5) == ""  # no synchronous phase: nothing to compare

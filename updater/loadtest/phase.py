@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobs.loadtest.client import Api, Endpoint, job_id_of
+from updater.loadtest.client import Api, Endpoint, job_id_of
 from jobs.models import Job
 from jobs.stats import job_status_counts
 

@@ -1,17 +1,19 @@
 """manage.py simulate: the load demonstration. N concurrent clients send M requests through the job
 queue, then (feeds) the same load to the synchronous endpoint the product replaces; both are
-printed side by side and drawn to a PNG. The load logic lives in jobs.loadtest."""
+printed side by side and drawn to a PNG. The load logic lives in updater.loadtest."""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 import uuid
 from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from jobs.loadtest import client as http
-from jobs.loadtest.phase import PhaseResult, drain, run_phase
+from updater.loadtest import client as http
+from updater.loadtest.explain import explain
+from updater.loadtest.phase import PhaseResult, drain, run_phase
 from jobs.management import cli
 from jobs.models import Job
 
@@ -35,8 +37,9 @@ class Command(cli.JobsCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", type=cli.http_url, default="http://127.0.0.1:8000", help="The server.")
-        parser.add_argument("--clients", type=cli.positive_int, default=50, help="Concurrent clients (50).")
-        parser.add_argument("--requests", type=cli.positive_int, default=2000, help="Requests per phase (2000).")
+        parser.add_argument("--clients", type=cli.positive_int, default=20, help="Concurrent clients (20).")
+        # Defaults sized to finish in under five minutes with make run's workers (imports run one at a time).
+        parser.add_argument("--requests", type=cli.positive_int, default=100, help="Requests per phase (100).")
         parser.add_argument("--timeout", type=cli.positive_float, default=5.0,
                             help="Client time-out in seconds (5); a time-out counts as an error.")
         parser.add_argument("--mode", choices=["feeds", "jobs"], default="feeds",
@@ -73,7 +76,7 @@ class Command(cli.JobsCommand):
             raise CommandError("Interrupted.", returncode=cli.INTERRUPTED) from None
         chart = None if options["no_chart"] else options["chart"]
         if chart:
-            from jobs.loadtest.chart import chart_write  # matplotlib is slow to import: only when drawing
+            from updater.loadtest.chart import chart_write  # matplotlib is slow to import: only when drawing
 
             chart_write(results=results, path=chart, title=self.title(options))
         if self.quiet:
@@ -189,6 +192,9 @@ class Command(cli.JobsCommand):
             if d["drained"] is False:
                 self.stdout.write(f"{d['name']}: the workers had not finished every job when the wait ended "
                                   "(--drain-timeout, or nothing moved for --stall seconds: are the workers running?)")
+        paragraph = explain(data, rows=options["rows"], timeout=options["timeout"]) if options["mode"] == "feeds" else ""
+        if paragraph:
+            self.stdout.write("\n" + textwrap.fill(paragraph, width=100) + "\n")
         if chart:
             self.stdout.write(f"Chart: {chart}")
 
