@@ -140,7 +140,8 @@ def job_bulk_action(request: HttpRequest) -> HttpResponse:
     """Retry or cancel the jobs ticked on the list (`ids`, `action`), by the same rules as one at a
     time; the message counts what was done and, by reason, what was skipped."""
     back = _safe_next(request, request.POST.get("next"), reverse("jobs:list"))
-    action, raw_ids = request.POST.get("action", ""), request.POST.getlist("ids")
+    action = request.POST.get("action", "")
+    raw_ids = [part for part in request.POST.getlist("ids") if part.strip()]
     if action not in BULK_VERBS:
         messages.error(request, "Choose Retry selected or Cancel selected.")
     elif not raw_ids:
