@@ -76,6 +76,14 @@ def _to_the_millisecond(at) -> str:
     return f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond // 1000:03d}"
 
 
+def _ms_field(name: str):
+    @admin.display(description=f"{name.replace('_', ' ')} (UTC)", ordering=name)
+    def show(self, job: Job) -> str:
+        return _to_the_millisecond(getattr(job, name))
+
+    return show
+
+
 class JobEventInline(admin.TabularInline):
     model = JobEvent
     fields = ["at_ms", "kind", "attempt", "actor", "message"]
@@ -128,13 +136,21 @@ class JobAdmin(admin.ModelAdmin):
         css = {"all": ["jobs/badges.css", "jobs/admin.css"]}
     fieldsets = [
         (None, {"fields": ["console_link", "status_badge", "handler", "queue", "priority", "progress_display"]}),
-        ("Attempts", {"fields": ["attempts_display", "timeout", "run_after", "worker", "cancel_requested_at"]}),
+        ("Attempts", {"fields": ["attempts_display", "timeout", "run_after_ms", "worker", "cancel_requested_at_ms"]}),
         ("Data", {"fields": ["args_pretty", "result_pretty", "error_pretty", "traceback"]}),
         ("Who and when", {"fields": [
-            "requested_by", "trace_id", "unique_key", "concurrency_key", "concurrency_limit", "created_at",
-            "dispatched_at", "started_at", "finished_at", "heartbeat_at", "duration_display",
+            "requested_by", "trace_id", "unique_key", "concurrency_key", "concurrency_limit", "created_at_ms",
+            "dispatched_at_ms", "started_at_ms", "finished_at_ms", "heartbeat_at_ms", "duration_display",
         ]}),
     ]  # fmt: skip
+
+    run_after_ms = _ms_field("run_after")
+    cancel_requested_at_ms = _ms_field("cancel_requested_at")
+    created_at_ms = _ms_field("created_at")
+    dispatched_at_ms = _ms_field("dispatched_at")
+    started_at_ms = _ms_field("started_at")
+    finished_at_ms = _ms_field("finished_at")
+    heartbeat_at_ms = _ms_field("heartbeat_at")
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         return [field for _, options in self.fieldsets for field in options["fields"]]
