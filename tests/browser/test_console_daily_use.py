@@ -20,6 +20,7 @@ from updater.services import feed_import_start
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NARROW = {"width": 420, "height": 900}
+DESKTOP = {"width": 1280, "height": 900}
 ERROR = {"type": "TimeoutError", "message": "upstream took too long"}
 
 
@@ -38,6 +39,16 @@ def fits(page) -> None:
     for selector in [".topbar", ".filters", "main"]:
         for box in [el.bounding_box() for el in page.locator(selector).all()]:
             assert box is None or box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, selector
+
+
+def screenshots(page, name: str, *, narrow_fits: bool = True) -> None:
+    """`name` at desktop width and `name-420` at 420 px (where nothing may scroll sideways), then back."""
+    screenshot(page, name)
+    page.set_viewport_size(NARROW)
+    if narrow_fits:
+        fits(page)
+    screenshot(page, f"{name}-420")
+    page.set_viewport_size(DESKTOP)
 
 
 def waiting_and_failed(owner) -> dict[str, Job]:
@@ -77,10 +88,7 @@ def test_the_list_says_what_queued_jobs_wait_for_and_when_jobs_failed(page):
     expect(page.locator(f"#job-{jobs['failed'].pk} [data-live-part=finished]")).to_have_text(
         re.compile(r"failed 4\sminutes ago")
     )
-    screenshot(page, "list")
-    page.set_viewport_size(NARROW)
-    fits(page)
-    screenshot(page, "list-420")
+    screenshots(page, "list-waiting")
 
 
 def test_bulk_retry_and_cancel_on_the_list_work_without_javascript(new_page):
@@ -127,11 +135,7 @@ def test_the_dashboard_shows_waiting_jobs_and_retries_a_failure(page):
     expect(page.locator(f"[data-waiting='{jobs['retrying'].pk}'] .badge")).to_have_text(re.compile(r"retry 2/3 in"))
     expect(page.locator(f"[data-waiting='{jobs['scheduled'].pk}'] .badge")).to_have_text("◷ scheduled in 9 min")
     expect(page.locator(f"[data-failure='{jobs['failed'].pk}']")).to_contain_text(re.compile(r"4\sminutes ago"))
-    screenshot(page, "dashboard-daily")
-    page.set_viewport_size(NARROW)
-    fits(page)
-    screenshot(page, "dashboard-420")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "dashboard-daily")
 
     page.locator(f"[data-failure='{jobs['failed'].pk}'] button[data-action=retry]").click()
     expect(page.locator(".messages")).to_contain_text(f"Job #{jobs['failed'].pk} was queued again.")
@@ -156,7 +160,7 @@ def test_a_feed_import_reads_as_a_summary_and_its_invalid_rows_download_as_csv(p
     expect(summary.locator(".feed-errors tbody tr")).to_have_count(10)
     expect(summary.locator(".feed-errors tbody tr").first).to_contain_text("22")  # header is line 1
     expect(summary.locator("details pre")).to_be_hidden()  # the raw JSON is folded away
-    screenshot(page, "job-feed")
+    screenshots(page, "job-feed")
 
     with page.expect_download() as download:
         summary.locator("[data-download-errors]").click()
@@ -164,25 +168,19 @@ def test_a_feed_import_reads_as_a_summary_and_its_invalid_rows_download_as_csv(p
     assert lines[0] == "line,reason" and len(lines) == 131
     assert lines[1].startswith("22,price:")
 
-    page.set_viewport_size(NARROW)
-    fits(page)
-    screenshot(page, "job-feed-420")
-
 
 def test_the_job_page_of_a_job_between_attempts(page):
     staff = make_user("waiter", staff=True)
     job = waiting_and_failed(staff)["retrying"]
     JobEvent.objects.create(job=job, at=ago(seconds=2), kind=JobEvent.Kind.STARTED, attempt=1)
-    JobEvent.objects.create(job=job, kind=JobEvent.Kind.RETRY_SCHEDULED, attempt=1, message="upstream took too long (retry in 40.0 s)")
+    message = "upstream took too long (retry in 40.0 s)"
+    JobEvent.objects.create(job=job, kind=JobEvent.Kind.RETRY_SCHEDULED, attempt=1, message=message)
 
     log_in(page, staff)
     page.goto(f"/jobs/{job.pk}/")
     expect(page.locator("[data-live-part=badge] .badge")).to_have_text(re.compile(r"retry 2/3 in \d+\.\d s"))
     expect(page.locator("[data-last-failure]")).to_contain_text("attempt 1")
-    screenshot(page, "job-retrying")
-    page.set_viewport_size(NARROW)
-    fits(page)
-    screenshot(page, "job-retrying-420")
+    screenshots(page, "job-retrying")
 
 
 def test_the_admin_job_page_retries_and_shows_event_times_to_the_millisecond(page):
@@ -196,10 +194,7 @@ def test_the_admin_job_page_retries_and_shows_event_times_to_the_millisecond(pag
     page.goto(f"/admin/jobs/job/{job.pk}/change/")
     expect(page.locator(".field-at_ms").first).to_have_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\s*$"))
     expect(page.locator("button[data-action=cancel]")).to_have_count(0)
-    screenshot(page, "admin-job")
-    page.set_viewport_size(NARROW)
-    screenshot(page, "admin-job-420")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots(page, "admin-job", narrow_fits=False)  # Django's admin draws its own narrow layout
 
     page.click("button[data-action=retry]")
     expect(page.locator("ul.messagelist")).to_contain_text(f"Job #{job.pk} was queued again.")
