@@ -25,7 +25,7 @@ from jobs.console import job_search
 from jobs.exceptions import JobError
 from jobs.models import Job, JobEvent
 from jobs.registry import all_handlers
-from jobs.templatetags.console import badge_context, progress_percent, seconds
+from jobs.templatetags.console import badge_context, progress_percent, run_time
 
 
 class EstimatedCountPaginator(Paginator):
@@ -245,7 +245,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="duration", ordering="took")
     def duration_display(self, job: Job) -> str:
-        return seconds(job.duration)
+        return run_time(job)
 
     @admin.display(description="console")
     def console_link(self, job: Job) -> str:

@@ -18,7 +18,7 @@ from jobs.console import BadCursor, JobPageFilter, keyset_page, may_act, related
 from jobs.exceptions import JobNotFound, JobStateConflict
 from jobs.models import Job, JobEvent
 from jobs.stats import job_stats
-from jobs.templatetags.console import badge_context, seconds
+from jobs.templatetags.console import badge_context, run_time
 
 LIVE_MAX_IDS = 100
 BULK_MAX_IDS = 100
@@ -215,7 +215,7 @@ def _row_parts(job: Job, next_url: str, request: HttpRequest) -> dict[str, str]:
         "progress": render_to_string("jobs/_progress.html", context),
         "actions": render_to_string("jobs/_actions.html", context, request=request),
         "attempts": f"{job.attempts}/{job.max_attempts}",
-        "duration": escape(seconds(job.duration)),
+        "duration": escape(run_time(job)),
     }
 
 

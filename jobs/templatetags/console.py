@@ -48,6 +48,13 @@ def seconds(value: float | timedelta | None) -> str:
     return duration(value) or "—"
 
 
+@register.filter
+def run_time(job: Job) -> str:
+    """How long a job ran, or has run so far; a dash while it is queued, also between attempts
+    (its last start is then history, and the time since is waiting, not running)."""
+    return "—" if job.status == Job.Status.QUEUED else seconds(job.duration)
+
+
 def countdown(seconds_left: float) -> str:
     """How long until something happens, rounded as a person says it: 4.7 s, 9 min, 2 h 05 min, 3 d 4 h."""
     if seconds_left < 59.95:

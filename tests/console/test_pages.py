@@ -83,7 +83,8 @@ def test_dashboard_query_count_does_not_grow_with_jobs(admin_web, staff, django_
         error = {"type": "E", "message": "x"}
         JobFactory(status=Job.Status.FAILED, finished_at=now - timedelta(minutes=i), error=error, requested_by=staff)
         JobFactory(status=Job.Status.QUEUED, queue=f"q{i % 4}", requested_by=staff)
-        JobFactory(status=Job.Status.QUEUED, run_after=now + timedelta(minutes=i + 1), attempts=i % 2, requested_by=staff)
+        later = now + timedelta(minutes=i + 1)
+        JobFactory(status=Job.Status.QUEUED, run_after=later, attempts=i % 2, requested_by=staff)
     with django_assert_max_num_queries(9):
         assert admin_web.get(reverse("jobs:dashboard")).status_code == 200
 

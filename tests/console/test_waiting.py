@@ -17,6 +17,8 @@ from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
 
+ERROR = {"type": "E", "message": "x"}
+
 
 def in_future(seconds: float):
     return timezone.now() + timedelta(seconds=seconds)
@@ -34,7 +36,7 @@ def test_countdown_reads_as_a_person_says_it(seconds, text):
 def test_a_delayed_job_is_scheduled_and_one_in_backoff_says_which_retry():
     now = timezone.now()
     delayed = JobFactory.build(status=Job.Status.QUEUED, run_after=now + timedelta(minutes=9, seconds=5))
-    backoff = JobFactory.build(status=Job.Status.QUEUED, attempts=1, max_attempts=3, run_after=now + timedelta(seconds=4.7))
+    backoff = JobFactory.build(status=Job.Status.QUEUED, attempts=1, run_after=now + timedelta(seconds=4.7))
     due = JobFactory.build(status=Job.Status.QUEUED, attempts=1, run_after=now - timedelta(seconds=1))
     running = JobFactory.build(status=Job.Status.RUNNING, run_after=now + timedelta(minutes=5))
 
@@ -86,7 +88,7 @@ def test_the_job_page_names_the_finish_by_its_outcome_and_the_last_failed_attemp
     html = admin_web.get(reverse("jobs:detail", args=[failed.pk])).content.decode()
     assert "<dt>Failed</dt><dd data-finished>" in html
 
-    retrying = JobFactory(status=Job.Status.QUEUED, attempts=1, run_after=in_future(30), error={"type": "E", "message": "x"})
+    retrying = JobFactory(status=Job.Status.QUEUED, attempts=1, run_after=in_future(30), error=ERROR)
     JobEvent.objects.create(job=retrying, kind=JobEvent.Kind.RETRY_SCHEDULED, attempt=1, message="x (retry in 30.0 s)")
     html = admin_web.get(reverse("jobs:detail", args=[retrying.pk])).content.decode()
     assert "<dt>Last failure</dt><dd data-last-failure>" in html and "attempt 1)" in html
@@ -94,7 +96,7 @@ def test_the_job_page_names_the_finish_by_its_outcome_and_the_last_failed_attemp
 
 
 def failed_job() -> Job:
-    return JobFactory(status=Job.Status.FAILED, attempts=3, finished_at=timezone.now(), error={"type": "E", "message": "x"})
+    return JobFactory(status=Job.Status.FAILED, attempts=3, finished_at=timezone.now(), error=ERROR)
 
 
 def test_the_dashboards_failures_have_a_retry_button_that_comes_back_to_the_dashboard(
@@ -118,3 +120,12 @@ def test_staff_without_the_retry_permission_see_no_retry_on_the_dashboard(operat
     assert reverse("jobs:retry", args=[job.pk]) not in operator_web.get(reverse("jobs:dashboard")).content.decode()
     grant(operator, "retry_job")
     assert reverse("jobs:retry", args=[job.pk]) in operator_web.get(reverse("jobs:dashboard")).content.decode()
+
+
+def test_a_job_between_attempts_shows_no_growing_duration(admin_web):
+    started = timezone.now() - timedelta(minutes=5)
+    job = JobFactory(status=Job.Status.QUEUED, attempts=1, started_at=started, run_after=in_future(30))
+    row = admin_web.get(reverse("jobs:list")).content.decode().split(f'id="job-{job.pk}"')[1].split("</tr>")[0]
+    assert 'data-live-part="duration">—</td>' in row
+    entry = json.loads(admin_web.get(reverse("jobs:list-live"), {"ids": str(job.pk)}).content)["jobs"][0]
+    assert entry["parts"]["duration"] == "—"
