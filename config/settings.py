@@ -251,7 +251,7 @@ UPDATER_MAX_ROWS_PER_SECOND = env.int("UPDATER_MAX_ROWS_PER_SECOND", default=0) 
 UPDATER_MAX_FEED_BYTES = env.int("UPDATER_MAX_FEED_BYTES", default=200 * 1024 * 1024)
 # Seconds a feed's file is kept after its import ended; 0: deleted as the import ends, else by
 # `manage.py updater_prune_feeds` (run it from cron or a schedule).
-UPDATER_FEED_RETENTION_SECONDS = env.int("UPDATER_FEED_RETENTION_SECONDS", default=0)
+UPDATER_FEED_RETENTION_SECONDS = env.int("UPDATER_FEED_RETENTION_SECONDS", default=86400)
 
 LOGGING = {
     "version": 1,

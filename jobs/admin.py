@@ -7,11 +7,15 @@ import json
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -19,9 +23,10 @@ from django.utils.safestring import mark_safe
 from jobs import services
 from jobs.console import job_search
 from jobs.datetimes import BoundedDateFieldListFilter
+from jobs.exceptions import JobError
 from jobs.models import Job, JobEvent
 from jobs.registry import all_handlers
-from jobs.templatetags.console import progress_percent, seconds
+from jobs.templatetags.console import badge_context, progress_percent, run_time
 
 
 class EstimatedCountPaginator(Paginator):
@@ -64,9 +69,25 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(queue=self.value()) if self.value() else queryset
 
 
+def _to_the_millisecond(at) -> str:
+    """Events of one attempt fall within the same second: milliseconds keep their order readable."""
+    if at is None:
+        return "—"
+    at = timezone.localtime(at)
+    return f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond // 1000:03d}"
+
+
+def _ms_field(name: str):
+    @admin.display(description=f"{name.replace('_', ' ')} (UTC)", ordering=name)
+    def show(self, job: Job) -> str:
+        return _to_the_millisecond(getattr(job, name))
+
+    return show
+
+
 class JobEventInline(admin.TabularInline):
     model = JobEvent
-    fields = ["at", "kind", "attempt", "actor", "message"]
+    fields = ["at_ms", "kind", "attempt", "actor", "message"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -80,6 +101,10 @@ class JobEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="at (UTC)", ordering="at")
+    def at_ms(self, event: JobEvent) -> str:
+        return _to_the_millisecond(event.at)
 
 
 def _pretty(value) -> str:
@@ -106,18 +131,29 @@ class JobAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["retry_selected", "cancel_selected"]
     inlines = [JobEventInline]
+    change_form_template = "admin/jobs/job/change_form.html"
 
     class Media:
-        css = {"all": ["jobs/badges.css"]}
+        css = {"all": ["jobs/badges.css", "jobs/admin.css"]}
     fieldsets = [
         (None, {"fields": ["console_link", "status_badge", "handler", "queue", "priority", "progress_display"]}),
-        ("Attempts", {"fields": ["attempts_display", "timeout", "run_after", "worker", "cancel_requested_at"]}),
+        ("Attempts", {"fields": ["attempts_display", "timeout", "run_after_ms", "worker", "cancel_requested_at_ms"]}),
         ("Data", {"fields": ["args_pretty", "result_pretty", "error_pretty", "traceback"]}),
         ("Who and when", {"fields": [
-            "requested_by", "trace_id", "unique_key", "concurrency_key", "concurrency_limit", "created_at",
-            "deadline", "reserved_at", "reserved_by", "started_at", "finished_at", "heartbeat_at", "duration_display",
+            "requested_by", "trace_id", "unique_key", "concurrency_key", "concurrency_limit", "created_at_ms",
+            "deadline_ms", "reserved_at_ms", "reserved_by", "started_at_ms", "finished_at_ms", "heartbeat_at_ms",
+            "duration_display",
         ]}),
     ]  # fmt: skip
+
+    run_after_ms = _ms_field("run_after")
+    cancel_requested_at_ms = _ms_field("cancel_requested_at")
+    created_at_ms = _ms_field("created_at")
+    reserved_at_ms = _ms_field("reserved_at")
+    deadline_ms = _ms_field("deadline")
+    started_at_ms = _ms_field("started_at")
+    finished_at_ms = _ms_field("finished_at")
+    heartbeat_at_ms = _ms_field("heartbeat_at")
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         return [field for _, options in self.fieldsets for field in options["fields"]]
@@ -157,9 +193,47 @@ class JobAdmin(admin.ModelAdmin):
         outcome = services.job_cancel_many(jobs=queryset.order_by("id"), by=request.user)
         self.message_user(request, outcome.summary("Cancelled"), messages.SUCCESS if outcome.done else messages.WARNING)
 
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/retry/", wrap(self.retry_view), name="jobs_job_retry"),
+            path("<path:object_id>/cancel/", wrap(self.cancel_view), name="jobs_job_cancel"),
+            *super().get_urls(),
+        ]
+
+    def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The Retry button of a job's page: POST only, CSRF-checked by admin_view."""
+        return self._act(request, object_id, "retry")
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._act(request, object_id, "cancel")
+
+    def _act(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self.get_object(request, unquote(object_id))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404(f"Job {object_id} not found.")
+        back = redirect("admin:jobs_job_change", job.pk)
+        if not getattr(self, f"has_{action}_permission")(request):
+            self.message_user(request, f"You do not have permission to {action} jobs.", messages.ERROR)
+            return back
+        try:
+            if action == "retry":
+                services.job_retry(job=job, by=request.user)
+                self.message_user(request, f"Job #{job.pk} was queued again.", messages.SUCCESS)
+            else:
+                job = services.job_cancel(job=job, by=request.user)
+                done = job.status == Job.Status.CANCELLED
+                text = f"Job #{job.pk} was cancelled." if done else f"Cancellation of job #{job.pk} requested."
+                self.message_user(request, text, messages.SUCCESS)
+        except JobError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return back
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, job: Job) -> str:
-        return mark_safe(render_to_string("jobs/_status_badge.html", {"status": job.status}))
+        return mark_safe(render_to_string("jobs/_status_badge.html", badge_context(job)))
 
     @admin.display(description="progress")
     def progress_display(self, job: Job) -> str:
@@ -174,7 +248,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="duration", ordering="took")
     def duration_display(self, job: Job) -> str:
-        return seconds(job.duration)
+        return run_time(job)
 
     @admin.display(description="console")
     def console_link(self, job: Job) -> str:

@@ -7,10 +7,9 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 
 from jobs import services
-from jobs.exceptions import InvalidJob
+from jobs.exceptions import InvalidJob, PermissionDenied
 from jobs.models import Cluster, Queue
 from jobs.stats import queue_stats
 

@@ -1,6 +1,7 @@
 """Reads for the operator dashboard beside `jobs.stats.job_stats` (counts and queues): the chart of
-jobs finished per minute and the latest failures. Each is one query over the (status, finished_at)
-index, so the page stays fast with millions of jobs (see the query budgets in tests/console)."""
+jobs finished per minute, the jobs waiting for their time, and the latest failures. Each is one
+query, the chart and failures over the (status, finished_at) index, so the page stays fast with
+millions of jobs (see the query budgets in tests/console)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,22 @@ def finished_per_minute(*, now: datetime | None = None) -> list[MinuteCount]:
     ]
 
 
+def next_waiting(*, limit: int = 10, now: datetime | None = None) -> list[Job]:
+    """Queued jobs that are not due yet (delayed on purpose, or waiting out a retry's backoff),
+    soonest first. Queued jobs are few next to finished ones: a short scan of the queued rows."""
+    return list(
+        Job.objects.filter(status=Job.Status.QUEUED, run_after__gt=now or timezone.now())
+        .order_by("run_after", "id")
+        .only("id", "handler", "queue", "status", "run_after", "attempts", "max_attempts", "error")[:limit]
+    )
+
+
 def latest_failures(*, limit: int = 10) -> list[Job]:
     """The most recently failed jobs, newest first."""
     return list(
         Job.objects.filter(status=Job.Status.FAILED)
         .order_by("-finished_at", "-id")
-        .only("id", "handler", "queue", "status", "error", "finished_at", "attempts", "max_attempts")[:limit]
+        .only(
+            "id", "handler", "queue", "status", "error", "finished_at", "attempts", "max_attempts", "requested_by_id"
+        )[:limit]
     )

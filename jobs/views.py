@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -16,13 +15,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jobs import broker, dashboard, selectors, services
 from jobs.console import BadCursor, JobPageFilter, keyset_page, may_act, related_jobs
-from jobs.exceptions import InvalidJob, JobNotFound, JobStateConflict
+from jobs.exceptions import DomainError, JobNotFound, JobStateConflict
 from jobs.models import Job, JobEvent
 from jobs.permissions import job_may_see_all
 from jobs.stats import job_stats
-from jobs.templatetags.console import seconds
+from jobs.templatetags.console import badge_context, run_time
 
 LIVE_MAX_IDS = 100
+BULK_MAX_IDS = 100
+BULK_VERBS = {"retry": "Retried", "cancel": "Cancelled"}
 
 
 @require_GET
@@ -38,7 +39,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "queues": stats["queues"],
         "last_hour": stats["throughput"]["last_hour"],
         "minutes": dashboard.finished_per_minute(),
-        "failures": dashboard.latest_failures(),
+        "failures": _with_permissions(dashboard.latest_failures(), request.user),
+        "waiting": dashboard.next_waiting(),
         "clusters": broker.cluster_stats(),
         "paused": [q for q in stats["queues"] if q["paused"]],
         "may_pause": request.user.has_perm("jobs.pause_queue"),
@@ -50,7 +52,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def job_list_page(request: HttpRequest) -> HttpResponse:
     jobs = JobPageFilter(request.GET, queryset=selectors.job_list(user=request.user))
-    context = {"filter": jobs, "jobs": [], "next_url": None}
+    bulk = {action: may_act(request.user, action) for action in BULK_VERBS}
+    context = {"filter": jobs, "jobs": [], "next_url": None, "bulk": bulk, "may_bulk": any(bulk.values())}
     if not jobs.is_valid():
         return render(request, "jobs/list.html", context, status=400)
     try:
@@ -145,11 +148,49 @@ def queue_pause_action(request: HttpRequest, name: str) -> HttpResponse:
         else:
             services.queue_pause(name=name, by=request.user)
         messages.success(request, f"Queue {name} {'resumed' if resume else 'paused'}.")
-    except PermissionDenied as exc:
+    except DomainError as exc:  # not allowed, or an unknown queue
         messages.error(request, str(exc))
-    except InvalidJob as exc:
-        messages.error(request, " ".join(message for field in exc.errors.values() for message in field))
     return redirect("jobs:dashboard")
+
+
+@require_POST
+@login_required
+def job_bulk_action(request: HttpRequest) -> HttpResponse:
+    """Retry or cancel the jobs ticked on the list (`ids`, `action`), by the same rules as one at a
+    time; the message counts what was done and, by reason, what was skipped."""
+    back = _safe_next(request, request.POST.get("next"), reverse("jobs:list"))
+    action = request.POST.get("action", "")
+    raw_ids = [part for part in request.POST.getlist("ids") if part.strip()]
+    if action not in BULK_VERBS:
+        messages.error(request, "Choose Retry selected or Cancel selected.")
+    elif not raw_ids:
+        messages.error(request, f"Select the jobs to {action} first.")
+    elif len(raw_ids) > BULK_MAX_IDS:
+        messages.error(request, f"Select at most {BULK_MAX_IDS} jobs at once.")
+    elif not all(_is_job_id(part) for part in raw_ids):
+        messages.error(request, "The selection holds something that is not a job id.")
+    elif job_may_see_all(request.user) and not may_act(request.user, action):
+        # Whoever sees every job acts by permission; an owner acts on their own jobs (the services check each).
+        messages.error(request, f"You do not have permission to {action} jobs.")
+    else:
+        _bulk(request, action, {int(part) for part in raw_ids})
+    return redirect(back)
+
+
+def _is_job_id(text: str) -> bool:
+    text = text.strip()
+    return text.isascii() and text.isdigit() and 0 < len(text) < 19
+
+
+def _bulk(request: HttpRequest, action: str, ids: set[int]) -> None:
+    jobs = selectors.job_list(user=request.user).filter(pk__in=ids).order_by("id")
+    many = services.job_retry_many if action == "retry" else services.job_cancel_many
+    outcome = many(jobs=jobs, by=request.user)
+    missing = len(ids) - outcome.done - sum(outcome.skipped.values())
+    if missing:
+        outcome.skipped["not found"] += missing
+    level = messages.SUCCESS if outcome.done else messages.WARNING
+    messages.add_message(request, level, outcome.summary(BULK_VERBS[action]))
 
 
 def _cancel_message(job: Job) -> str:
@@ -176,9 +217,11 @@ def _with_permissions(jobs, user) -> list[Job]:
 def _detail_context(job: Job, request: HttpRequest) -> dict:
     _with_permissions([job], request.user)
     events = selectors.job_events(job=job)
+    failures = [event for event in events if event.kind in (JobEvent.Kind.FAILED, JobEvent.Kind.RETRY_SCHEDULED)]
     return {
         "job": job,
         "waiting_for": selectors.job_wait_reason(job=job),
+        "last_failure": failures[-1] if failures else None,
         "timeline": [event for event in events if event.kind != JobEvent.Kind.LOG],
         "logs": [event for event in events if event.kind == JobEvent.Kind.LOG],
         "next": reverse("jobs:detail", args=[job.pk]),
@@ -188,11 +231,12 @@ def _detail_context(job: Job, request: HttpRequest) -> dict:
 def _row_parts(job: Job, next_url: str, request: HttpRequest) -> dict[str, str]:
     context = {"job": job, "status": job.status, "next": next_url}
     return {
-        "badge": render_to_string("jobs/_status_badge.html", context),
+        "badge": render_to_string("jobs/_status_badge.html", badge_context(job)),
+        "finished": render_to_string("jobs/_finished.html", context),
         "progress": render_to_string("jobs/_progress.html", context),
         "actions": render_to_string("jobs/_actions.html", context, request=request),
         "attempts": f"{job.attempts}/{job.max_attempts}",
-        "duration": escape(seconds(job.duration)),
+        "duration": escape(run_time(job)),
     }
 
 

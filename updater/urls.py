@@ -8,4 +8,5 @@ app_name = "updater"
 
 urlpatterns = [
     path("feeds/upload/", views.feed_upload_page, name="feed-upload"),
+    path("imports/<int:pk>/errors.csv", views.feed_errors_csv, name="feed-errors"),
 ]

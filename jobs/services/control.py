@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jobs.exceptions import DuplicateJob, JobError, JobStateConflict
+from jobs.exceptions import DuplicateJob, JobError, JobNotFound, JobStateConflict, PermissionDenied
 from jobs.models import Job, JobEvent
 from jobs.services.wakeup import notify_queue
 from jobs.permissions import job_check
@@ -103,12 +103,16 @@ def _many(action, jobs, by) -> BulkOutcome:
         try:
             action(job=job, by=by)
             outcome.done += 1
-        except JobError as exc:
+        except (JobError, PermissionDenied) as exc:
             outcome.skipped[_reason(exc, job)] += 1
     return outcome
 
 
-def _reason(exc: JobError, job: Job) -> str:
+def _reason(exc: Exception, job: Job) -> str:
+    if isinstance(exc, PermissionDenied):
+        return "not allowed"
+    if isinstance(exc, JobNotFound):
+        return "not found"
     return "unique key taken" if isinstance(exc, DuplicateJob) else f"already {job.status}"
 
 

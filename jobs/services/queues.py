@@ -4,11 +4,10 @@ The state is a row every cluster's claim statement reads, so a change holds ever
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.exceptions import InvalidJob
+from jobs.exceptions import InvalidJob, PermissionDenied
 from jobs.models import Queue
 from jobs.services.wakeup import notify_queue
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.template.loader import select_template
+from django.utils import timezone
 
 from jobs.dashboard import MinuteCount
 from jobs.formatting import duration
+from jobs.models import Job
 
 register = template.Library()
 
@@ -43,6 +46,59 @@ def error_line(error: dict | None) -> str:
 def seconds(value: float | timedelta | None) -> str:
     """A duration for people (as the command line writes it), or a dash."""
     return duration(value) or "—"
+
+
+@register.filter
+def run_time(job: Job) -> str:
+    """How long a job ran, or has run so far; a dash while it is queued, also between attempts
+    (its last start is then history, and the time since is waiting, not running)."""
+    return "—" if job.status == Job.Status.QUEUED else seconds(job.duration)
+
+
+def countdown(seconds_left: float) -> str:
+    """How long until something happens, rounded as a person says it: 4.7 s, 9 min, 2 h 05 min, 3 d 4 h."""
+    if seconds_left < 59.95:
+        return f"{max(0.0, seconds_left):.1f} s"
+    minutes = round(seconds_left / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def badge_context(job: Job, *, now: datetime | None = None) -> dict[str, str]:
+    """What `_status_badge.html` needs to draw a job. A queued job that is not due yet says what it
+    waits for: "scheduled in 9 min", or, between attempts, "retry 2/3 in 4.7 s"."""
+    context = {"status": job.status, "badge_label": "", "badge_kind": "", "badge_title": ""}
+    now = now or timezone.now()
+    if job.status != Job.Status.QUEUED or job.run_after is None or job.run_after <= now:
+        return context
+    left = countdown((job.run_after - now).total_seconds())
+    if job.attempts:
+        label, kind = f"retry {job.attempts + 1}/{job.max_attempts} in {left}", "retry"
+    else:
+        label, kind = f"scheduled in {left}", "scheduled"
+    when = timezone.localtime(job.run_after).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return {**context, "badge_label": label, "badge_kind": kind, "badge_title": f"queued; runs after {when}"}
+
+
+@register.inclusion_tag("jobs/_status_badge.html")
+def job_badge(job: Job) -> dict[str, str]:
+    """The status badge of a job, as every page draws it (see badge_context)."""
+    return badge_context(job)
+
+
+@register.simple_tag(takes_context=True)
+def job_result(context, job: Job) -> str:
+    """A job's result, drawn by its handler's own template when it has one
+    (`<app>/_result_<name>.html` for a handler named `<app>.<name>`), else as JSON."""
+    app, _, name = job.handler.partition(".")
+    names = [f"{app}/_result_{name}.html"] if name and "/" not in job.handler else []
+    chosen = select_template([*names, "jobs/_result.html"])
+    return chosen.render({**context.flatten(), "job": job, "result": job.result}, context.get("request"))
 
 
 @register.inclusion_tag("jobs/_chart.html")

@@ -59,7 +59,18 @@
     }, seconds * 1000);
   }
 
+  // The list's "select all" box: a convenience, hidden without this script (each row has its own box).
+  function selectAll(box) {
+    box.hidden = false;
+    box.addEventListener("change", function () {
+      document.querySelectorAll('input[name="ids"][form="' + box.getAttribute("form") + '"]').forEach(function (one) {
+        one.checked = box.checked;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-select-all]").forEach(selectAll);
     document.querySelectorAll("[data-live-url]").forEach(poll);
     document.querySelectorAll("[data-refresh-seconds][id]").forEach(refresh);
   });

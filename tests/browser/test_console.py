@@ -93,7 +93,7 @@ def test_upload_a_feed_and_watch_its_progress_reach_100_without_reload(page, wor
     expect(progress).to_have_attribute("value", re.compile(r"^([1-9]|[1-9][0-9])$"), timeout=WORKER_TIMEOUT)
     expect(progress).to_have_attribute("value", "100", timeout=WORKER_TIMEOUT)
     expect(badge(page)).to_have_text(re.compile("succeeded"), timeout=WORKER_TIMEOUT)
-    expect(page.locator("[data-live-part=outcome] [data-result]")).to_contain_text('"created": 600')
+    expect(page.locator("[data-live-part=outcome] [data-feed-summary] [data-tally=created]")).to_have_text("600")
     assert same_document(page), "the page reloaded: progress must arrive by live updates"
     assert Product.objects.count() == 600
     screenshot(page, "job")

@@ -139,3 +139,85 @@ def test_django_q_admin_pages_are_gone_since_its_tables_are_not_the_queue(admin_
     for name in ["django_q_schedule", "django_q_failure", "django_q_success"]:
         with pytest.raises(NoReverseMatch):
             reverse(f"admin:{name}_changelist")
+
+
+def change_page(client, job: Job) -> str:
+    return client.get(reverse("admin:jobs_job_change", args=[job.pk])).content.decode()
+
+
+def test_change_page_shows_event_times_to_the_millisecond(admin_web):
+    job = JobFactory(status=Job.Status.SUCCEEDED)
+    at = timezone.now().replace(microsecond=123456)
+    JobEvent.objects.create(job=job, at=at, kind=JobEvent.Kind.STARTED, attempt=1)
+    JobEvent.objects.create(job=job, at=at.replace(microsecond=987000), kind=JobEvent.Kind.SUCCEEDED, attempt=1)
+    html = change_page(admin_web, job)
+    assert f"{at:%Y-%m-%d %H:%M:%S}.123" in html and f"{at:%Y-%m-%d %H:%M:%S}.987" in html
+    assert html.index(".123") < html.index(".987")
+
+
+def test_change_page_offers_retry_for_a_failed_job_and_cancel_for_a_queued_one(admin_web):
+    failed, queued = JobFactory(status=Job.Status.FAILED), JobFactory(status=Job.Status.QUEUED)
+    html = change_page(admin_web, failed)
+    assert reverse("admin:jobs_job_retry", args=[failed.pk]) in html
+    assert reverse("admin:jobs_job_cancel", args=[failed.pk]) not in html
+    html = change_page(admin_web, queued)
+    assert reverse("admin:jobs_job_cancel", args=[queued.pk]) in html
+    assert reverse("admin:jobs_job_retry", args=[queued.pk]) not in html
+
+
+def test_the_retry_button_retries_through_the_service_and_says_so(admin_web, django_capture_on_commit_callbacks):
+    job = JobFactory(status=Job.Status.FAILED, attempts=3)
+    with django_capture_on_commit_callbacks():
+        response = admin_web.post(reverse("admin:jobs_job_retry", args=[job.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:jobs_job_change", args=[job.pk])
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"Job #{job.pk} was queued again."]
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and job.attempts == 0
+    assert JobEvent.objects.get(job=job, kind=JobEvent.Kind.RETRIED).actor == admin_web.user
+
+
+def test_the_cancel_button_cancels_or_asks_a_running_job_to_stop(admin_web):
+    queued, running = JobFactory(status=Job.Status.QUEUED), JobFactory(status=Job.Status.RUNNING)
+    response = admin_web.post(reverse("admin:jobs_job_cancel", args=[queued.pk]))
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"Job #{queued.pk} was cancelled."]
+    response = admin_web.post(reverse("admin:jobs_job_cancel", args=[running.pk]))
+    assert [str(m) for m in get_messages(response.wsgi_request)][-1] == f"Cancellation of job #{running.pk} requested."
+    assert Job.objects.get(pk=queued.pk).status == Job.Status.CANCELLED
+    assert Job.objects.get(pk=running.pk).cancel_requested_at is not None
+
+
+def test_a_button_on_a_job_in_the_wrong_state_is_an_error_message(admin_web):
+    job = JobFactory(status=Job.Status.SUCCEEDED)
+    response = admin_web.post(reverse("admin:jobs_job_retry", args=[job.pk]))
+    [message] = get_messages(response.wsgi_request)
+    assert message.level_tag == "error" and "only failed, cancelled or expired jobs can be retried" in str(message)
+    response = admin_web.post(reverse("admin:jobs_job_cancel", args=[job.pk]))
+    assert "cannot be cancelled" in str(list(get_messages(response.wsgi_request))[-1])
+    assert Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED
+
+
+def test_the_buttons_need_their_permission(operator_web, operator):
+    job = JobFactory(status=Job.Status.FAILED)
+    assert reverse("admin:jobs_job_retry", args=[job.pk]) not in change_page(operator_web, job)
+    response = operator_web.post(reverse("admin:jobs_job_retry", args=[job.pk]))
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["You do not have permission to retry jobs."]
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+    grant(operator, "retry_job")
+    assert reverse("admin:jobs_job_retry", args=[job.pk]) in change_page(operator_web, job)
+
+
+@pytest.mark.parametrize("name", ["admin:jobs_job_retry", "admin:jobs_job_cancel"])
+def test_the_button_urls_refuse_get_unknown_jobs_and_non_staff(admin_web, user_web, client, name):
+    job = JobFactory(status=Job.Status.FAILED)
+    assert admin_web.get(reverse(name, args=[job.pk])).status_code == 405
+    assert admin_web.post(reverse(name, args=[10**12])).status_code == 404
+    assert admin_web.post(reverse(name, args=["not-an-id"])).status_code == 404
+    assert user_web.post(reverse(name, args=[job.pk])).status_code == 302  # to the admin's login
+    assert client.post(reverse(name, args=[job.pk])).status_code == 302
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+
+def test_the_changelist_badge_says_what_a_queued_job_waits_for(admin_web):
+    JobFactory(status=Job.Status.QUEUED, attempts=1, run_after=timezone.now() + timedelta(minutes=5))
+    assert "retry 2/3 in 5 min" in admin_web.get(CHANGELIST).content.decode()

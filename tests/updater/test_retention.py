@@ -1,5 +1,6 @@
-"""Feed files are deleted once their import ended: at once by default, or after a retention by
-`updater_prune_feeds`; the Feed row stays, and a file still needed by an active import is kept."""
+"""Feed files are deleted once their import ended: after the retention (a day by default; each import's
+end and `updater_prune_feeds` prune), or at once without one; the Feed row stays, and a file still
+needed by an active import is kept."""
 
 import os
 from datetime import timedelta
@@ -23,7 +24,10 @@ def started(django_capture_on_commit_callbacks) -> Job:
         return feed_import_start(upload=upload(CSV), requested_by=None)
 
 
-def test_a_successful_import_deletes_its_file_and_keeps_the_feed(django_capture_on_commit_callbacks):
+def test_without_retention_a_successful_import_deletes_its_file_and_keeps_the_feed(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.UPDATER_FEED_RETENTION_SECONDS = 0
     job = started(django_capture_on_commit_callbacks)
     feed = Feed.objects.get()
     path = feed.file.path
@@ -34,7 +38,8 @@ def test_a_successful_import_deletes_its_file_and_keeps_the_feed(django_capture_
     assert not os.path.exists(path)
 
 
-def test_the_synchronous_baseline_deletes_its_file_too():
+def test_without_retention_the_synchronous_baseline_deletes_its_file_too(settings):
+    settings.UPDATER_FEED_RETENTION_SECONDS = 0
     feed_import_sync(requested_by=None, upload=upload(CSV))
     assert Feed.objects.get().file.name == ""
 
@@ -67,3 +72,18 @@ def test_a_retry_after_the_file_went_fails_at_once_saying_so(django_capture_on_c
     runner.run(job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "gone from storage" in job.error["message"]
+
+
+def test_with_retention_an_import_keeps_its_file_and_prunes_those_past_it(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.UPDATER_FEED_RETENTION_SECONDS = 3600
+    old = started(django_capture_on_commit_callbacks)
+    runner.run(old.pk)
+    Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(hours=2))
+    Feed.objects.update(created_at=timezone.now() - timedelta(hours=3))
+    new = started(django_capture_on_commit_callbacks)
+    runner.run(new.pk)
+    files = dict(Feed.objects.values_list("pk", "file"))
+    assert files[old.args["feed_id"]] == ""  # past the retention: pruned as the new import ended
+    assert files[new.args["feed_id"]] != ""  # kept for a day, for its invalid rows and retries
