@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_tasks",  # the django.tasks backport (Django 6: built in, drop this line)
     "jobs",
     "updater",
 ]
@@ -177,6 +178,16 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- django.tasks (docs/TASKS.md) -----------------------------------------------------------
+# Django's task API runs as our jobs: `@task` functions become handlers, `task.enqueue()` a job.
+TASKS = {
+    "default": {
+        "BACKEND": "jobs.tasks_backend.JobsBackend",
+        "QUEUES": JOBS_QUEUES,
+        "OPTIONS": {},  # max_attempts, timeout, backoff: every task's defaults (else the JOBS_DEFAULT_* ones)
+    }
+}
 
 # --- Updater --------------------------------------------------------------------------------
 UPDATER_CHUNK_SIZE = env.int("UPDATER_CHUNK_SIZE", default=5000)

@@ -18,3 +18,8 @@ class JobsConfig(AppConfig):
                 import_module(f"{config.name}.handlers")
         for module in settings.JOBS_HANDLER_MODULES:
             import_module(module)
+        # django.tasks: each app's `tasks` module, when a backend runs tasks as jobs.
+        if any(options.get("BACKEND") == "jobs.tasks_backend.JobsBackend" for options in getattr(settings, "TASKS", {}).values()):
+            from jobs import tasks_backend
+
+            tasks_backend.autodiscover()

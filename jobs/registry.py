@@ -71,32 +71,78 @@ def handler(
     caps how many jobs with the same key run at once (for instance one import per catalogue)."""
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        existing = _registry.get(name)
-        if existing and existing.func.__qualname__ != func.__qualname__:
-            raise ValueError(f"handler {name!r} is registered twice")
-        _registry[name] = HandlerSpec(
-            name=name,
-            func=func,
+        register_handler(
+            name,
+            func,
             queue=queue,
             max_attempts=max_attempts,
             timeout=timeout,
             priority=priority,
-            backoff=backoff or exponential(),
+            backoff=backoff,
             validate=validate,
             concurrency_limit=concurrency_limit,
             concurrency_key=concurrency_key,
-            description=(inspect.getdoc(func) or "").split("\n")[0],
         )
         return func
 
     return register
 
 
+def register_handler(
+    name: str,
+    func: Callable[..., Any],
+    *,
+    queue: str | None = None,
+    max_attempts: int | None = None,
+    timeout: int | None = None,
+    priority: int = 0,
+    backoff: Backoff | None = None,
+    validate: Callable[[dict], dict] | None = None,
+    concurrency_limit: int | None = None,
+    concurrency_key: Callable[[dict], str] | None = None,
+    description: str | None = None,
+) -> HandlerSpec:
+    """Register `func(ctx, **args)` as the handler `name` (what `@handler` does); raises ValueError when
+    another function holds the name."""
+    existing = _registry.get(name)
+    if existing and existing.func.__qualname__ != func.__qualname__:
+        raise ValueError(f"handler {name!r} is registered twice")
+    spec = _registry[name] = HandlerSpec(
+        name=name,
+        func=func,
+        queue=queue,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        priority=priority,
+        backoff=backoff or exponential(),
+        validate=validate,
+        concurrency_limit=concurrency_limit,
+        concurrency_key=concurrency_key,
+        description=description if description is not None else (inspect.getdoc(func) or "").split("\n")[0],
+    )
+    return spec
+
+
+Resolver = Callable[[str], None]
+_resolvers: list[Resolver] = []
+
+
+def add_resolver(resolve: Resolver) -> None:
+    """`resolve(name)` is asked to register an unknown handler `name` on first use (django.tasks tasks
+    are found by import path this way in a worker that has not imported them)."""
+    if resolve not in _resolvers:
+        _resolvers.append(resolve)
+
+
 def get_handler(name: str) -> HandlerSpec:
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownHandler(f"Unknown handler {name!r}.") from None
+    spec = _registry.get(name)
+    if spec is None:
+        for resolve in _resolvers:
+            resolve(name)
+        spec = _registry.get(name)
+    if spec is None:
+        raise UnknownHandler(f"Unknown handler {name!r}.")
+    return spec
 
 
 def all_handlers() -> list[HandlerSpec]:
