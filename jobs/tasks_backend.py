@@ -114,7 +114,10 @@ class JobsBackend(BaseTaskBackend):
         from jobs.services import job_enqueue
 
         self.validate_task(task)
-        payload = {"args": to_json(list(args), what="args"), "kwargs": to_json(dict(kwargs), what="kwargs")}
+        try:
+            payload = to_json({"args": list(args), "kwargs": dict(kwargs)})
+        except ValueError as exc:
+            raise TaskArgumentsError({"args": [f"Task arguments must be JSON round-trippable: {exc}"]}) from None
         job = job_enqueue(
             handler=task.module_path,
             args=payload,
@@ -167,15 +170,15 @@ class JobsBackend(BaseTaskBackend):
                                  "always written in the caller's transaction.", id="jobs.W101")  # fmt: skip
 
 
-def to_json(value: Any, *, what: str) -> Any:
-    """`value` as the JSON it round-trips to (the standard's normalisation); raises
-    TaskArgumentsError when it does not (objects, NaN, non-string keys)."""
+def to_json(value: Any) -> Any:
+    """`value` as the JSON it round-trips to (the standard's own normalisation: tuples become lists,
+    bytes text); raises ValueError saying why it does not (objects, NaN, non-string keys)."""
     try:
         normal = normalize_json(value)
         if json.loads(json.dumps(normal, allow_nan=False)) != normal:
             raise ValueError("it does not survive a JSON round trip (non-string keys?)")
     except (TypeError, ValueError) as exc:
-        raise TaskArgumentsError({what: [f"Task {what} must be JSON round-trippable: {exc}"]}) from None
+        raise ValueError(str(exc)) from None
     return normal
 
 
@@ -238,6 +241,7 @@ def _register(task: Task, options: dict) -> None:
     registry.register_handler(
         name,
         _adapter(name),
+        queue=task.queue_name,
         max_attempts=chosen.get("max_attempts"),
         timeout=chosen.get("timeout"),
         priority=task.priority,
@@ -257,9 +261,9 @@ def _adapter(name: str) -> Callable[..., Any]:
         else:
             value = task.call(*args, **kwargs)
         try:
-            return to_json(value, what="return value")
-        except TaskArgumentsError as exc:  # it ran: running it again would repeat its effects
-            raise PermanentJobError(exc.errors["return value"][0]) from None
+            return to_json(value)
+        except ValueError as exc:  # it ran: running it again would repeat its effects
+            raise PermanentJobError(f"Task return value must be JSON round-trippable: {exc}") from None
 
     run_task.__qualname__ = f"run_task[{name}]"
     return run_task

@@ -111,7 +111,7 @@ def test_priority_out_of_range_or_unknown_queue_is_refused_by_the_standard(optio
     ids=["datetime", "nan", "int-key", "object"],
 )
 def test_arguments_that_are_not_json_are_refused_at_enqueue(args):
-    with pytest.raises(TypeError, match="must be JSON round-trippable"):
+    with pytest.raises(TypeError, match="Task arguments must be JSON round-trippable"):
         tasks.add.enqueue(*args)
     assert not Job.objects.exists()
 
