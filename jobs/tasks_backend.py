@@ -11,6 +11,7 @@ import path (`task.module_path`), so it shows wherever handlers do; its job args
 from __future__ import annotations
 
 import builtins
+import inspect
 import json
 import logging
 import re
@@ -29,6 +30,7 @@ from jobs import registry
 from jobs.context import JobContext
 from jobs.exceptions import InvalidJob, PermanentJobError
 from jobs.models import Job, JobEvent
+from jobs.services import job_enqueue
 
 # The standard's package: the django-tasks backport on Django 5.2. On Django 6 this line reads
 # STANDARD = "django.tasks"; nothing else changes (only names both packages share are used below).
@@ -111,8 +113,6 @@ class JobsBackend(BaseTaskBackend):
     def enqueue(self, task: Task, args: Iterable, kwargs: dict) -> TaskResult:
         """One `job_enqueue` in the caller's transaction: a rolled-back enqueue leaves no job and never runs.
         Raises TaskArgumentsError for arguments that are not JSON, InvalidJob for bad run options."""
-        from jobs.services import job_enqueue
-
         self.validate_task(task)
         try:
             payload = to_json({"args": list(args), "kwargs": dict(kwargs)})
@@ -132,7 +132,8 @@ class JobsBackend(BaseTaskBackend):
     def get_result(self, result_id: str) -> TaskResult:
         """The result of job `result_id`; raises TaskResultDoesNotExist for an unknown id or a job
         that is not a task of this backend."""
-        job = Job.objects.filter(pk=int(result_id)).first() if str(result_id).isdigit() else None
+        result_id = str(result_id)
+        job = Job.objects.filter(pk=int(result_id)).first() if result_id.isdigit() and len(result_id) < 19 else None
         task = _task_for(job.handler) if job else None
         if task is None or not isinstance(task.get_backend(), JobsBackend):
             raise TaskResultDoesNotExist(result_id)
@@ -213,12 +214,13 @@ def _errors(job: Job) -> list[TaskError]:
 
 
 def _exception_path(error: dict) -> str:
-    """The exception's import path: Python's traceback ends with `module.Class: message` (builtins
-    bare); errors recorded without a traceback are the runner's own."""
-    last = (error.get("traceback") or "").strip().rsplit("\n", 1)[-1].split(":", 1)[0].strip()
-    name = last or error.get("type") or "Exception"
-    if "." in name:
-        return name
+    """The exception's import path. The recorded type is the class name; Python's traceback names
+    it `module.Class: message` (a builtin bare). Errors recorded without a traceback are the runner's."""
+    name = error.get("type") or "Exception"
+    for line in reversed((error.get("traceback") or "").splitlines()):
+        head = line.split(":", 1)[0].strip()
+        if head.endswith(f".{name}") and NAME.match(head):
+            return head
     if name == "JobTimeout":
         return "jobs.runner.JobTimeout"
     found = getattr(builtins, name, None)
@@ -271,8 +273,6 @@ def _adapter(name: str) -> Callable[..., Any]:
 
 def _validator(task: Task) -> Callable[[dict], dict]:
     """Job args of a task: exactly {"args": [...], "kwargs": {...}}, JSON, and a call the function accepts."""
-    import inspect
-
     signature = inspect.signature(task.func)
 
     def validate(payload: dict) -> dict:
@@ -308,8 +308,12 @@ def resolve_handler(name: str) -> None:
         found = getattr(import_module(module), attr, None)
     except ImportError:
         return
+    except Exception:  # a module that fails to import is no handler: an unknown one, not a crash
+        logger.exception("task module failed to import", extra={"action": "task.resolve_failed", "handler": name})
+        return
     if isinstance(found, Task) and found.module_path == name and isinstance(found.get_backend(), JobsBackend):
         _register(found, found.get_backend().options)
+        logger.info("task found by name", extra={"action": "task.resolved", "handler": name})
 
 
 def _trusted(module: str) -> bool:

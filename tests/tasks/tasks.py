@@ -47,3 +47,14 @@ def returns_an_object() -> object:
 async def double(x: int) -> int:
     """An async task."""
     return 2 * x
+
+
+class ReportFailed(Exception):
+    pass
+
+
+@task
+@job_options(max_attempts=1)
+def fails_with_its_own_error(message: str) -> None:
+    """Raises ReportFailed(message)."""
+    raise ReportFailed(message)

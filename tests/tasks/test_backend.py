@@ -170,7 +170,7 @@ def test_an_expired_job_is_a_failed_result_that_says_so():
     assert "expired" in result.errors[0].traceback
 
 
-@pytest.mark.parametrize("result_id", ["999999", "not-a-number", ""])
+@pytest.mark.parametrize("result_id", ["999999", "not-a-number", "", "9" * 30])
 def test_get_result_of_an_unknown_id_raises_the_standard_error(result_id):
     with pytest.raises(TaskResultDoesNotExist):
         default_task_backend.get_result(result_id)
@@ -219,3 +219,12 @@ def test_an_enqueue_rolled_back_with_its_transaction_leaves_nothing_to_run():
     assert dispatched_job_ids() == []
     with pytest.raises(TaskResultDoesNotExist):
         default_task_backend.get_result(result.id)
+
+
+def test_an_error_of_a_class_of_its_own_keeps_its_import_path():
+    result = tasks.fails_with_its_own_error.enqueue("line one\nline two")
+
+    run(result)
+
+    assert result.errors[0].exception_class is tasks.ReportFailed
+    assert result.errors[0].traceback.rstrip().endswith("line two")
