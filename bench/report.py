@@ -8,6 +8,7 @@ from pathlib import Path
 from bench import charts, targets
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+TASKS_ENQUEUE = Path(__file__).resolve().parent / "tasks_enqueue.md"  # written by bench/tasks_enqueue.py --write
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -46,6 +47,8 @@ def render(results: dict, *, out_dir: Path, link: str = "bench/") -> str:
     for key, render_section in sections:
         if key in results:
             parts += render_section(results[key], out_dir, link)
+    if TASKS_ENQUEUE.exists():
+        parts += [TASKS_ENQUEUE.read_text().strip(), ""]
     if ANALYSIS.exists():
         parts += ["## Analysis of the misses, and what would close them", "", ANALYSIS.read_text().strip(), ""]
     return "\n".join(parts) + "\n"

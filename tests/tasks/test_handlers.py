@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.urls import reverse
 from django_tasks import task_backends
 
@@ -104,4 +105,24 @@ def test_modules_outside_the_apps_and_handler_modules_are_never_imported(setting
     with pytest.raises(UnknownHandler):
         get_handler(name)
     assert "tests.tasks.untrusted" not in sys.modules
+    assert "antigravity" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("backend", "message"),
+    [({"OPTIONS": {"retries": 3}}, "unknown retries"), ({"QUEUES": ["default", "emails"]}, "must be among JOBS_QUEUES")],
+    ids=["unknown-option", "unknown-queue"],
+)
+def test_system_checks_catch_a_misconfigured_backend(settings, backend, message):
+    settings.TASKS = {"default": {"BACKEND": "jobs.tasks_backend.JobsBackend", **backend}}
+
+    with pytest.raises(SystemCheckError, match=message):
+        call_command("check")
+
+
+def test_the_api_answers_400_for_a_name_outside_the_apps_and_imports_nothing(api_client):
+    response = api_client.post(reverse("api:job-list"), {"handler": "antigravity.fly"}, format="json")
+
+    assert response.status_code == 400
+    assert "Unknown handler" in response.json()["handler"][0]
     assert "antigravity" not in sys.modules
