@@ -179,6 +179,11 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Updater --------------------------------------------------------------------------------
+UPDATER_CHUNK_SIZE = env.int("UPDATER_CHUNK_SIZE", default=5000)
+UPDATER_MAX_ROWS_PER_SECOND = env.int("UPDATER_MAX_ROWS_PER_SECOND", default=0)  # 0: no throttle
+UPDATER_MAX_FEED_BYTES = env.int("UPDATER_MAX_FEED_BYTES", default=200 * 1024 * 1024)
+
 # --- django.tasks (docs/TASKS.md) -----------------------------------------------------------
 # Django's task API runs as our jobs: `@task` functions become handlers, `task.enqueue()` a job.
 TASKS = {
@@ -188,11 +193,6 @@ TASKS = {
         "OPTIONS": {},  # max_attempts, timeout, backoff: every task's defaults (else the JOBS_DEFAULT_* ones)
     }
 }
-
-# --- Updater --------------------------------------------------------------------------------
-UPDATER_CHUNK_SIZE = env.int("UPDATER_CHUNK_SIZE", default=5000)
-UPDATER_MAX_ROWS_PER_SECOND = env.int("UPDATER_MAX_ROWS_PER_SECOND", default=0)  # 0: no throttle
-UPDATER_MAX_FEED_BYTES = env.int("UPDATER_MAX_FEED_BYTES", default=200 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

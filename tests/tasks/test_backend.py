@@ -11,7 +11,6 @@ from django_tasks.exceptions import InvalidTaskError, TaskResultDoesNotExist
 
 from jobs import runner, services
 from jobs.models import Job
-from tests.brokers import dispatched_job_ids
 from tests.factories import JobFactory
 from tests.tasks import tasks
 
@@ -34,7 +33,6 @@ def test_enqueue_writes_a_queued_job_and_answers_a_ready_result():
     assert (result.args, result.kwargs) == ([2], {"b": 3})
     assert result.enqueued_at == job.created_at
     assert result.backend == "default"
-    assert int(result.id) in dispatched_job_ids()
 
 
 def test_a_run_task_gives_a_successful_result_with_its_return_value():
@@ -86,8 +84,6 @@ def test_a_deferred_task_waits_for_its_time():
     job = Job.objects.get(pk=result.id)
     assert result.status == TaskResultStatus.READY
     assert job.run_after == run_after
-    assert job.dispatched_at is None  # left to the pump
-    assert int(result.id) not in dispatched_job_ids()
 
 
 def test_priority_and_queue_name_map_to_the_job():
@@ -216,7 +212,6 @@ def test_an_enqueue_rolled_back_with_its_transaction_leaves_nothing_to_run():
         raise RuntimeError("the view failed after enqueueing")
 
     assert not Job.objects.exists()
-    assert dispatched_job_ids() == []
     with pytest.raises(TaskResultDoesNotExist):
         default_task_backend.get_result(result.id)
 
