@@ -164,7 +164,7 @@ def write(results: dict, args) -> None:
     if TITLE in doc:
         start = doc.index(TITLE)
         end = doc.find("\n## ", start + len(TITLE))
-        doc = doc[:start] + text + (doc[end + 1:] if end != -1 else "")
+        doc = doc[:start] + text + ("\n" + doc[end + 1:] if end != -1 else "")
     else:
         marker = "## Analysis of the misses"
         at = doc.find(marker)
