@@ -72,7 +72,7 @@ def test_a_task_out_of_attempts_is_failed_with_its_error():
     assert result.errors[0].exception_class is ValueError
     assert "no luck" in result.errors[0].traceback
     with pytest.raises(ValueError, match="Task failed"):
-        result.return_value
+        _ = result.return_value
 
 
 def test_a_deferred_task_waits_for_its_time():

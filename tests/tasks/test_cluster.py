@@ -28,7 +28,7 @@ def test_tasks_run_retry_and_wait_in_a_real_cluster(tasks_found_by_name, worker_
     flaky = tasks.flaky.enqueue(succeed_on_attempt=2)
 
     for result in (added, flaky, deferred):
-        wait_for(lambda: finished(result), timeout=60, message=f"task {result.task.name} to finish")
+        wait_for(lambda result=result: finished(result), timeout=60, message=f"task {result.task.name} to finish")
 
     assert (added.status, added.return_value, added.attempts) == (TaskResultStatus.SUCCESSFUL, 5, 1)
     assert (flaky.status, flaky.return_value, flaky.attempts) == (TaskResultStatus.SUCCESSFUL, {"attempt": 2}, 2)

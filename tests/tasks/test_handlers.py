@@ -33,11 +33,12 @@ def test_a_task_without_options_takes_the_settings_defaults(settings):
 
 
 def test_backend_options_set_the_defaults_and_job_options_override_them(settings, fresh_module):
-    settings.TASKS = {"default": {"BACKEND": "jobs.tasks_backend.JobsBackend", "OPTIONS": {"timeout": 77, "max_attempts": 6}}}
+    options = {"timeout": 77, "max_attempts": 6}
+    settings.TASKS = {"default": {"BACKEND": "jobs.tasks_backend.JobsBackend", "OPTIONS": options}}
     from tests.tasks import unimported  # a module whose tasks are defined under these settings
 
     assert get_handler(unimported.add.module_path).timeout == 77
-    assert task_backends["default"].options == {"timeout": 77, "max_attempts": 6}
+    assert task_backends["default"].options == options
     assert get_handler(tasks.always_fails.module_path).timeout == 5  # its own option wins
 
 
@@ -55,7 +56,8 @@ def test_the_api_enqueues_a_task_by_name(api_client):
     ids=["plain-kwargs", "missing-argument", "args-not-a-list", "unknown-keyword"],
 )
 def test_the_api_refuses_task_args_the_function_does_not_take(api_client, args):
-    response = api_client.post(reverse("api:job-list"), {"handler": "tests.tasks.tasks.add", "args": args}, format="json")
+    body = {"handler": "tests.tasks.tasks.add", "args": args}
+    response = api_client.post(reverse("api:job-list"), body, format="json")
 
     assert response.status_code == 400
     assert "args" in response.json()
@@ -110,7 +112,10 @@ def test_modules_outside_the_apps_and_handler_modules_are_never_imported(setting
 
 @pytest.mark.parametrize(
     ("backend", "message"),
-    [({"OPTIONS": {"retries": 3}}, "unknown retries"), ({"QUEUES": ["default", "emails"]}, "must be among JOBS_QUEUES")],
+    [
+        ({"OPTIONS": {"retries": 3}}, "unknown retries"),
+        ({"QUEUES": ["default", "emails"]}, "must be among JOBS_QUEUES"),
+    ],
     ids=["unknown-option", "unknown-queue"],
 )
 def test_system_checks_catch_a_misconfigured_backend(settings, backend, message):
