@@ -21,6 +21,6 @@ class JobsConfig(AppConfig):
         # django.tasks: each app's `tasks` module, when a backend runs tasks as jobs (docs/TASKS.md).
         backends = [options.get("BACKEND") for options in getattr(settings, "TASKS", {}).values()]
         if "jobs.tasks_backend.JobsBackend" in backends:
-            from jobs import tasks_backend
+            from jobs import tasks_discovery
 
-            tasks_backend.autodiscover()
+            tasks_discovery.autodiscover()

@@ -6,29 +6,27 @@
 job id, and `get_result` reads the Job row. A `@task` function is registered as a handler under its
 import path (`task.module_path`), so it shows wherever handlers do; its job args are
 `{"args": [...], "kwargs": {...}}`. A worker that has not imported the task finds it by that name
-(`resolve_handler`). The standard's package is named once, in `STANDARD`: see docs/TASKS.md."""
+(jobs/tasks_discovery.py). The standard's package is named once, in `STANDARD`: see docs/TASKS.md."""
 
 from __future__ import annotations
 
 import builtins
 import inspect
 import json
-import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module, util
+from importlib import import_module
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.utils import timezone
 
 from jobs import registry
 from jobs.context import JobContext
-from jobs.exceptions import InvalidJob, PermanentJobError
+from jobs.exceptions import InvalidJob, PermanentJobError, UnknownHandler
 from jobs.models import Job, JobEvent
 from jobs.services import job_enqueue
 
@@ -43,8 +41,6 @@ TaskResultDoesNotExist = import_module(f"{STANDARD}.exceptions").TaskResultDoesN
 Task, TaskResult, TaskError, TaskContext = _base.Task, _base.TaskResult, _base.TaskError, _base.TaskContext
 TaskResultStatus = _base.TaskResultStatus
 normalize_json = _base.normalize_json  # the standard's own JSON normaliser (bytes -> str, tuples -> lists)
-
-logger = logging.getLogger(__name__)
 
 OPTION_NAMES = ("max_attempts", "timeout", "backoff")  # OPTIONS keys, and what @job_options takes
 NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
@@ -108,7 +104,7 @@ class JobsBackend(BaseTaskBackend):
         """The standard's checks, then the task becomes a handler (at definition, so workers and
         the console know it as soon as its module is imported)."""
         super().validate_task(task)
-        _register(task, self.options)
+        register_task(task, self.options)
 
     def enqueue(self, task: Task, args: Iterable, kwargs: dict) -> TaskResult:
         """One `job_enqueue` in the caller's transaction: a rolled-back enqueue leaves no job and never runs.
@@ -232,7 +228,8 @@ def _exception_path(error: dict) -> str:
 _tasks: dict[str, Task] = {}
 
 
-def _register(task: Task, options: dict) -> None:
+def register_task(task: Task, options: dict) -> None:
+    """Make `task` the handler named by its import path, with `options` under its own @job_options."""
     name = task.module_path
     if name in _tasks and _tasks[name].func is task.func:
         return
@@ -292,43 +289,11 @@ def _validator(task: Task) -> Callable[[dict], dict]:
 
 def _task_for(name: str) -> Task | None:
     if name not in _tasks:
-        resolve_handler(name)
+        try:
+            registry.get_handler(name)  # not imported here yet: the resolvers find it by name
+        except UnknownHandler:
+            return None
     return _tasks.get(name)
 
 
-def resolve_handler(name: str) -> None:
-    """Register the task `name` (an import path) when it is a Task of a JobsBackend. Only modules of
-    installed apps or under JOBS_HANDLER_MODULES are imported, and nothing is called but the import."""
-    module, _, attr = name.rpartition(".")
-    if not NAME.match(name) or not _trusted(module):
-        return
-    try:
-        if util.find_spec(module) is None:
-            return
-        found = getattr(import_module(module), attr, None)
-    except ImportError:
-        return
-    except Exception:  # a module that fails to import is no handler: an unknown one, not a crash
-        logger.exception("task module failed to import", extra={"action": "task.resolve_failed", "handler": name})
-        return
-    if isinstance(found, Task) and found.module_path == name and isinstance(found.get_backend(), JobsBackend):
-        _register(found, found.get_backend().options)
-        logger.info("task found by name", extra={"action": "task.resolved", "handler": name})
-
-
-def _trusted(module: str) -> bool:
-    roots = [config.name for config in apps.get_app_configs()] + list(settings.JOBS_HANDLER_MODULES)
-    return any(module == root or module.startswith(f"{root}.") for root in roots)
-
-
-def autodiscover() -> None:
-    """Import each installed app's `tasks` module, so its tasks are handlers from the start (the
-    console's and the admin's handler lists, `jobs_handlers`)."""
-    for config in apps.get_app_configs():
-        if util.find_spec(f"{config.name}.tasks") is not None:
-            import_module(f"{config.name}.tasks")
-
-
-registry.add_resolver(resolve_handler)
-
-__all__ = ["JobExpired", "JobTaskContext", "JobsBackend", "TaskArgumentsError", "job_options"]
+__all__ = ["JobExpired", "JobTaskContext", "JobsBackend", "TaskArgumentsError", "job_options", "register_task"]
