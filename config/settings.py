@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_tasks",  # the django.tasks backport (Django 6: built in, drop this line)
     "jobs",
     "updater",
 ]
@@ -252,6 +253,16 @@ UPDATER_MAX_FEED_BYTES = env.int("UPDATER_MAX_FEED_BYTES", default=200 * 1024 * 
 # Seconds a feed's file is kept after its import ended; 0: deleted as the import ends, else by
 # `manage.py updater_prune_feeds` (run it from cron or a schedule).
 UPDATER_FEED_RETENTION_SECONDS = env.int("UPDATER_FEED_RETENTION_SECONDS", default=86400)
+
+# --- django.tasks (docs/TASKS.md) -----------------------------------------------------------
+# Django's task API runs as our jobs: `@task` functions become handlers, `task.enqueue()` a job.
+TASKS = {
+    "default": {
+        "BACKEND": "jobs.tasks_backend.JobsBackend",
+        "QUEUES": JOBS_QUEUES,
+        "OPTIONS": {},  # max_attempts, timeout, backoff: every task's defaults (else the JOBS_DEFAULT_* ones)
+    }
+}
 
 LOGGING = {
     "version": 1,

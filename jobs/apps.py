@@ -18,3 +18,9 @@ class JobsConfig(AppConfig):
                 import_module(f"{config.name}.handlers")
         for module in settings.JOBS_HANDLER_MODULES:
             import_module(module)
+        # django.tasks: each app's `tasks` module, when a backend runs tasks as jobs (docs/TASKS.md).
+        backends = [options.get("BACKEND") for options in getattr(settings, "TASKS", {}).values()]
+        if "jobs.tasks_backend.JobsBackend" in backends:
+            from jobs import tasks_discovery
+
+            tasks_discovery.autodiscover()

@@ -141,8 +141,19 @@ def _check_text(value: Any, path: str = "args") -> None:
 _registry: dict[str, HandlerSpec] = {}
 
 
-def handler(
+def handler(name: str, **options):
+    """Register `func(ctx, **args)` as the handler `name`, with the options of `register_handler`."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        register_handler(name, func, **options)
+        return func
+
+    return register
+
+
+def register_handler(
     name: str,
+    func: Callable[..., Any],
     *,
     queue: str | None = None,
     max_attempts: int | None = None,
@@ -155,8 +166,10 @@ def handler(
     rate_limit: tuple[int, float] | None = None,
     deadline: float | None = None,
     enqueue_permission: str | Callable[[Any], bool] = AUTHENTICATED,
-):
-    """Register `func(ctx, **args)` as the handler `name`. Options left None take the settings' defaults.
+    description: str | None = None,
+) -> HandlerSpec:
+    """Register `func(ctx, **args)` as the handler `name`; raises ValueError when another function holds
+    the name. Options left None take the settings' defaults.
 
     `validate(args) -> args` raises InvalidJob; `concurrency_key(args)` with `concurrency_limit`
     caps how many jobs with the same key run at once (for instance one import per catalogue);
@@ -166,37 +179,48 @@ def handler(
     function of the user); the system (commands, handlers) always may."""
     if rate_limit is not None and not (rate_limit[0] >= 1 and rate_limit[1] > 0):
         raise ValueError(f"handler {name!r}: rate_limit is (starts >= 1, seconds > 0)")
+    existing = _registry.get(name)
+    if existing and existing.func.__qualname__ != func.__qualname__:
+        raise ValueError(f"handler {name!r} is registered twice")
+    spec = _registry[name] = HandlerSpec(
+        name=name,
+        func=func,
+        queue=queue,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        priority=priority,
+        backoff=backoff or exponential(),
+        validate=validate,
+        concurrency_limit=concurrency_limit,
+        concurrency_key=concurrency_key,
+        rate_limit=rate_limit,
+        deadline=deadline,
+        description=description if description is not None else (inspect.getdoc(func) or "").split("\n")[0],
+        enqueue_permission=enqueue_permission,
+    )
+    return spec
 
-    def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        existing = _registry.get(name)
-        if existing and existing.func.__qualname__ != func.__qualname__:
-            raise ValueError(f"handler {name!r} is registered twice")
-        _registry[name] = HandlerSpec(
-            name=name,
-            func=func,
-            queue=queue,
-            max_attempts=max_attempts,
-            timeout=timeout,
-            priority=priority,
-            backoff=backoff or exponential(),
-            validate=validate,
-            concurrency_limit=concurrency_limit,
-            concurrency_key=concurrency_key,
-            rate_limit=rate_limit,
-            deadline=deadline,
-            description=(inspect.getdoc(func) or "").split("\n")[0],
-            enqueue_permission=enqueue_permission,
-        )
-        return func
 
-    return register
+Resolver = Callable[[str], None]
+_resolvers: list[Resolver] = []
+
+
+def add_resolver(resolve: Resolver) -> None:
+    """`resolve(name)` is asked to register an unknown handler `name` on first use (django.tasks tasks
+    are found by import path this way in a worker that has not imported them)."""
+    if resolve not in _resolvers:
+        _resolvers.append(resolve)
 
 
 def get_handler(name: str) -> HandlerSpec:
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownHandler(f"Unknown handler {name!r}.") from None
+    spec = _registry.get(name)
+    if spec is None:
+        for resolve in _resolvers:
+            resolve(name)
+        spec = _registry.get(name)
+    if spec is None:
+        raise UnknownHandler(f"Unknown handler {name!r}.")
+    return spec
 
 
 def all_handlers() -> list[HandlerSpec]:
