@@ -72,7 +72,7 @@ class CancelAfterFirstChunk(JobContext):
 
     def progress(self, **kwargs) -> None:
         super().progress(**kwargs)
-        if self.job.cancel_requested_at is None:
+        if self.job.cancel_requested_at is None and kwargs["done"]:
             self.job = job_cancel(job=self.job)
 
 
@@ -111,6 +111,26 @@ def test_a_running_import_is_cancelled_through_the_job_api_between_chunks():
     applied = Product.objects.count()
     assert 0 < applied < 200 and applied % 5 == 0  # whole chunks only
     assert job.progress["message"].startswith(f"cancelled after {applied} of about 200 rows")
+
+
+class Recording(JobContext):
+    """A real context that also keeps every progress report."""
+
+    def __init__(self, job: Job):
+        super().__init__(job)
+        self.reports = []
+
+    def progress(self, **kwargs) -> None:
+        super().progress(**kwargs)
+        self.reports.append((kwargs["done"], self._total))
+
+
+def test_the_total_rows_are_shown_before_the_first_chunk():
+    feed = stored_feed(csv_feed(12))
+    context = Recording(running_job(feed))
+    feed_import_run(feed=feed, ctx=context, chunk_size=5, pause_seconds=0.01)
+    assert context.reports[0] == (0, 12)
+    assert context.reports[-1] == (12, 12)
 
 
 def test_the_job_reports_progress_and_its_result():

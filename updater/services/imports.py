@@ -131,6 +131,8 @@ def feed_import_run(
         shape = feed_measure(binary)
     total = max(0, shape.lines - (feed.format == Feed.Format.CSV))
     tally = _Tally(feed=feed, total=total, ctx=ctx)
+    if ctx is not None:  # the total from the start: a throttled first chunk may take a while
+        ctx.progress(done=0, total=total, message=f"starting: about {total:,} rows")
     writer = ChunkWriter()
     try:
         with feed.file.storage.open(feed.file.name, "rb") as binary:
