@@ -221,6 +221,8 @@ JOBS_DEFAULT_MAX_ATTEMPTS = env.int("JOBS_DEFAULT_MAX_ATTEMPTS", default=3)
 JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=2.0)
 JOBS_STALE_SECONDS = env.float("JOBS_STALE_SECONDS", default=10.0)
 JOBS_CANCEL_GRACE_SECONDS = env.float("JOBS_CANCEL_GRACE_SECONDS", default=30.0)
+# A worker that cannot record an outcome (the database is down) tries again this long.
+JOBS_RECORD_RETRY_SECONDS = env.float("JOBS_RECORD_RETRY_SECONDS", default=30.0)
 JOBS_HANDLER_MODULES = env.list("JOBS_HANDLER_MODULES", default=[])
 JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=100)  # queued + running; 0: no cap
 JOBS_QUOTA_RETRY_AFTER = env.int("JOBS_QUOTA_RETRY_AFTER", default=30)

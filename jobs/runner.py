@@ -15,10 +15,13 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 from django_q.signals import post_spawn
@@ -30,6 +33,7 @@ from jobs.exceptions import JobCancelled, PermanentJobError, UnknownHandler
 from jobs.registry import get_handler
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _cluster: str | None = None  # set in qcluster workers; None in web and test processes
 
@@ -41,7 +45,7 @@ def worker_id() -> str:
 def run(job_id: int) -> None:
     """Start and execute one job; every outcome is recorded on the Job row. Outside a cluster (tests,
     a shell) a due queued job is started directly."""
-    job = services.job_start(job_id=job_id, cluster=_cluster, worker=worker_id())
+    job = _with_database(partial(services.job_start, job_id=job_id, cluster=_cluster, worker=worker_id()))
     if job is None:
         logger.info("job not startable: cancelled, expired, paused or requeued",
                     extra={"action": "job.skipped", "job_id": job_id})
@@ -55,23 +59,47 @@ def run(job_id: int) -> None:
         spec = get_handler(job.handler)
         with _timeout(job.timeout):
             result = spec.func(JobContext(job), **job.args)
-        services.job_succeed(job=job, result=result)
+        outcome = partial(services.job_succeed, job=job, result=result)
     except JobCancelled:
-        services.job_finish_cancelled(job=job, message="stopped at a cancellation check")
+        outcome = partial(services.job_finish_cancelled, job=job, message="stopped at a cancellation check")
     except (PermanentJobError, UnknownHandler) as exc:
-        services.job_fail(job=job, error=_error(exc), permanent=True)
+        outcome = partial(services.job_fail, job=job, error=_error(exc), permanent=True)
     except (JobTimeout, TimeoutException):
-        services.job_fail(job=job, error=_error(JobTimeout(f"timed out after {job.timeout} s"), with_tb=False))
+        timed_out = _error(JobTimeout(f"timed out after {job.timeout} s"), with_tb=False)
+        outcome = partial(services.job_fail, job=job, error=timed_out)
     except Exception as exc:
-        services.job_fail(job=job, error=_error(exc))
+        outcome = partial(services.job_fail, job=job, error=_error(exc))
     finally:
         if daemon:
             daemon.release()
+    try:
+        _with_database(outcome)
+    except Exception as exc:  # the outcome itself cannot be stored (a result that is not JSON)
+        _with_database(partial(services.job_fail, job=job, error=_error(exc)))
     logger.info("job finished", extra={"action": "job.finished", "status": job.status, **extra})
 
 
 class JobTimeout(Exception):
     pass
+
+
+def _with_database(write: Callable[[], T]) -> T | None:
+    """Run `write`; while the database is unreachable, try again for JOBS_RECORD_RETRY_SECONDS, so a
+    short outage does not lose a finished job's outcome (its job would be requeued by the stale sweep
+    and run twice). Past that, give up: the sweep takes the job back."""
+    deadline = time.monotonic() + settings.JOBS_RECORD_RETRY_SECONDS
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            connection.close()
+            if time.monotonic() >= deadline:
+                logger.error("database unreachable; left to the stale sweep", extra={"action": "job.unrecorded"})
+                return None
+            time.sleep(RECORD_RETRY_INTERVAL)
+
+
+RECORD_RETRY_INTERVAL = 0.5
 
 
 class _timeout:

@@ -58,14 +58,18 @@ def _recover(job: Job, *, now: datetime) -> int:
 
 def job_release_reserved(*, now: datetime | None = None) -> int:
     """Reserved jobs that will not start where they are go back to the queue, whatever the backlog:
-    those of a cluster that stopped reporting (killed with the jobs in its buffer), and those of a
-    paused queue (a worker refuses to start them). They never started: no attempt is lost."""
+    those of a cluster that stopped reporting (killed with the jobs in its buffer), those of a paused
+    queue (a worker refuses to start them), and those reserved longer than any job ahead of them may
+    run (lost between a pusher and its workers). They never started: no attempt is lost; a copy still
+    in a buffer finds its job gone and does nothing."""
     now = now or timezone.now()
-    alive = Cluster.objects.filter(seen_at__gte=now - timedelta(seconds=settings.JOBS_STALE_SECONDS))
+    stale = timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    alive = Cluster.objects.filter(seen_at__gte=now - stale)
     paused = Queue.objects.filter(paused_at__isnull=False)
+    lost = now - stale - timedelta(seconds=settings.JOBS_MAX_TIMEOUT)
     released = (
         Job.objects.filter(status=Job.Status.RESERVED)
-        .filter(~Q(reserved_by__in=alive.values("id")) | Q(queue__in=paused.values("name")))
+        .filter(~Q(reserved_by__in=alive.values("id")) | Q(queue__in=paused.values("name")) | Q(reserved_at__lt=lost))
         .update(status=Job.Status.QUEUED, reserved_by="")
     )
     if released:

@@ -226,3 +226,14 @@ def test_a_held_back_job_says_why():
     assert job_wait_reason(job=Job.objects.get(pk=jobs[0].pk)) is None  # reserved: not waiting
     later = enqueue(delay=600)
     assert job_wait_reason(job=later).startswith("not due until ")
+
+
+def test_a_reservation_older_than_any_wait_is_released_even_from_a_live_cluster(settings):
+    now = timezone.now()
+    Cluster.objects.create(id="c1", host="h", pid=1, workers=2, started_at=now, seen_at=now)
+    job = enqueue()
+    reserve()
+    assert services.job_release_reserved() == 0
+    Job.objects.filter(pk=job.pk).update(reserved_at=now - timedelta(seconds=settings.JOBS_MAX_TIMEOUT + 3600))
+    assert services.job_release_reserved() == 1
+    assert services.job_start(job_id=job.pk, cluster="c1", worker="w") is None  # the buffered copy is skipped
