@@ -36,7 +36,8 @@ def test_handlers_json(command):
     data = {h["name"]: h for h in json.loads(command("jobs_handlers", "--json").out)}
     assert data["jobs.noop"] == {
         "name": "jobs.noop", "queue": "default", "max_attempts": 1, "timeout": 30, "priority": 0,
-        "concurrency_limit": None, "validates": False, "from_settings": ["queue"], "arguments": [],
+        "concurrency_limit": None, "rate_limit": None, "deadline_seconds": None, "validates": False,
+        "from_settings": ["queue"], "arguments": [],
         "description": "Does nothing: measures the job system's own cost.",
     }
 
@@ -78,3 +79,15 @@ def test_recover_json_when_there_is_nothing_to_do(command):
 
 def test_recover_refuses_arguments(command):
     assert command("jobs_recover", "--all").code == cli.USAGE
+
+
+def test_handlers_show_rate_limits_and_deadlines(command, handler_registry):
+    @handler_registry.handler("tests.polite", rate_limit=(10, 60), deadline=300)
+    def polite(ctx) -> None:
+        """Calls a fragile service."""
+
+    result = command("jobs_handlers")
+    row = next(line.split() for line in result.out.splitlines() if line.startswith("tests.polite"))
+    assert row[-6:-4] == ["10/60s", "5m00s"]  # RATE and DEADLINE, before the description's words
+    data = {h["name"]: h for h in json.loads(command("jobs_handlers", "--json").out)}
+    assert (data["tests.polite"]["rate_limit"], data["tests.polite"]["deadline_seconds"]) == ([10, 60], 300)

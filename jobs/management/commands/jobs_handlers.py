@@ -30,12 +30,17 @@ class Command(cli.JobsCommand):
                 self.mark(h, "timeout"),
                 h["priority"],
                 h["concurrency_limit"] or "",
+                f"{h['rate_limit'][0]}/{h['rate_limit'][1]:g}s" if h["rate_limit"] else "",
+                cli.seconds(h["deadline_seconds"]) if h["deadline_seconds"] else "",
                 "yes" if h["validates"] else "",
                 h["description"],
             ]
             for h in handlers
         ]
-        headers = ["NAME", "QUEUE", "ATTEMPTS", "TIMEOUT", "PRIORITY", "CONCURRENCY", "VALIDATOR", "DESCRIPTION"]
+        headers = [
+            "NAME", "QUEUE", "ATTEMPTS", "TIMEOUT", "PRIORITY", "CONCURRENCY", "RATE", "DEADLINE", "VALIDATOR",
+            "DESCRIPTION",
+        ]  # fmt: skip
         self.stdout.write(cli.table(headers, rows, max_width=60))
         self.stdout.write("\nArguments (--args JSON keys):")
         for h in handlers:
@@ -50,6 +55,8 @@ class Command(cli.JobsCommand):
             "timeout": spec.timeout or settings.JOBS_DEFAULT_TIMEOUT,
             "priority": spec.priority,
             "concurrency_limit": spec.concurrency_limit,
+            "rate_limit": list(spec.rate_limit) if spec.rate_limit else None,  # [starts, seconds]
+            "deadline_seconds": spec.deadline,  # after the job is due
             "validates": spec.validate is not None,
             "arguments": arguments(spec),
             "description": spec.description,
