@@ -16,7 +16,7 @@ import urllib.request
 from bench import loadgen, procs
 from bench.plan import Plan
 
-SETUP = procs.PG_ORM
+SETUP = procs.PG
 BOUNDARY = "benchboundary7d1f"
 FEED_ROWS = 100
 
