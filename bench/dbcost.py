@@ -11,11 +11,12 @@ kind (read, write, transaction control); rows written come from the cursor's row
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ class Ledger:
 
     def __init__(self):
         self.queries: list[dict] = []
+        self.health_checks = 0  # Django's CONN_HEALTH_CHECKS `SELECT 1`, which CaptureQueriesContext misses
 
     def record(self, phase: str):
         return _Recording(self, phase)
@@ -56,6 +58,7 @@ class Ledger:
     def per_job(self, jobs: int) -> dict:
         counts: Counter = Counter()
         rows: Counter = Counter()
+        health_checks = self.health_checks
         for q in self.queries:
             counts[(q["phase"], q["layer"], q["kind"])] += 1
             if q["kind"] == "write":
@@ -69,6 +72,8 @@ class Ledger:
             "rows_written": {table: n / jobs for table, n in sorted(rows.items())},
             "examples": _examples(self.queries, jobs),
             "by_phase": {phase: n / jobs for phase, n in sorted(Counter(q["phase"] for q in self.queries).items())},
+            "round_trips": sum(q.get("round_trip", True) for q in self.queries) / jobs,
+            "health_checks": health_checks / jobs,
         }
 
 
@@ -94,17 +99,32 @@ class _Recording:
         self.capture.__exit__(*exc)
         pending = list(self.rowcounts)
         for query in self.capture.captured_queries:
-            sql = query["sql"]
+            parts = _statements(query["sql"])
+            for sql in parts[:-1]:  # the leading statements of a multi-statement round trip
+                table = TABLE.search(sql)
+                self.ledger.queries.append(
+                    {"phase": self.phase, "sql": sql, "rows": 0, "layer": layer_of(sql), "kind": kind_of(sql),
+                     "table": table.group(1) if table else "", "round_trip": False}
+                )
+            sql = parts[-1]
             rows = 0  # BEGIN and COMMIT are logged without passing through execute wrappers
-            if pending and pending[0][0] == _verb(sql):
+            if pending and pending[0][0] == _verb(query["sql"]):
                 rows = pending.pop(0)[1]
                 if rows < 1 and _verb(sql) == "INSERT":  # SQLite counts RETURNING rows only once fetched
                     rows = sql.count("), (") + 1
             table = TABLE.search(sql)
             self.ledger.queries.append(
                 {"phase": self.phase, "sql": sql, "rows": rows, "layer": layer_of(sql), "kind": kind_of(sql),
-                 "table": table.group(1) if table else ""}
+                 "table": table.group(1) if table else "", "round_trip": True}
             )
+
+
+STATEMENT_START = re.compile(r";\s*(?=(?:SELECT|WITH|INSERT|UPDATE|DELETE)\b)", re.I)
+
+
+def _statements(sql: str) -> list[str]:
+    """The SQL statements of one round trip (the product sends its reserve lock and reserve together)."""
+    return [part for part in STATEMENT_START.split(sql) if part.strip()] or [sql]
 
 
 def _verb(sql: str) -> str:
@@ -153,21 +173,38 @@ def product_cost(*, jobs: int, batch: int) -> dict:
                 reserved = services.job_reserve(cluster=cluster, queues=queues, capacity=batch)
             assert reserved, "nothing reserved"
             for job_id, _timeout in reserved:
+                close_old_connections()  # as django-q2's worker does before each task
                 with _maybe(ledger, "run"):
                     runner.run(job_id)
             left -= len(reserved)
 
     life(None)  # warm-up: connections, prepared plans
     ledger = Ledger()
-    life(ledger)
+    with _counting_health_checks(ledger):
+        life(ledger)
     result = ledger.per_job(jobs)
     result["batch"] = batch
     return result
 
 
-def _maybe(ledger: Ledger | None, phase: str):
-    import contextlib
+@contextlib.contextmanager
+def _counting_health_checks(ledger: Ledger):
+    """Count the `SELECT 1` of Django's connection health checks (CONN_HEALTH_CHECKS), sent on the
+    connection directly after each close_old_connections(), so CaptureQueriesContext never sees it."""
+    original = connection.is_usable
 
+    def is_usable():
+        ledger.health_checks += 1
+        return original()
+
+    connection.is_usable = is_usable
+    try:
+        yield
+    finally:
+        del connection.is_usable
+
+
+def _maybe(ledger: Ledger | None, phase: str):
     return ledger.record(phase) if ledger else contextlib.nullcontext()
 
 
@@ -189,12 +226,14 @@ def djq_cost(*, jobs: int) -> dict:
             async_task("bench.tasks.noop")
     with ledger.record("deliver"):
         tasks = _delivered(broker, jobs)
-    for ack_id, task in tasks:
-        task.update(result=None, success=True, stopped=timezone.now())  # what a worker adds after a no-op
-        with ledger.record("bookkeeping"):
-            save_task(task, broker)
-        with ledger.record("ack"):
-            broker.acknowledge(ack_id)
+    with _counting_health_checks(ledger):
+        for ack_id, task in tasks:
+            close_old_connections()  # as django-q2's worker does before each task
+            task.update(result=None, success=True, stopped=timezone.now())  # what a worker adds after a no-op
+            with ledger.record("bookkeeping"):
+                save_task(task, broker)
+            with ledger.record("ack"):
+                broker.acknowledge(ack_id)
     result = ledger.per_job(jobs)
     result["success_rows_kept"] = Success.objects.count()
     return result

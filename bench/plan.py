@@ -30,8 +30,8 @@ class Plan:
 
 
 FULL = Plan(
-    quick=False, throughput_jobs=5000, throughput_runs=3, latency_jobs_per_run=67, dbcost_jobs=50,
-    api_seconds=20, api_rounds=3, api_connections=(10, 50), scale_jobs=2000, scale_runs=3,
+    quick=False, throughput_jobs=1000, throughput_runs=2, latency_jobs_per_run=150, dbcost_jobs=48,
+    api_seconds=10, api_rounds=2, api_connections=(10, 50), scale_jobs=1000, scale_runs=2,
     scale_workers=(1, 2, 4), fill_steps=(10_000, 100_000, 1_000_000), updater_args=(),
     queue_jobs=2000, queue_first=1000,
 )  # fmt: skip

@@ -23,7 +23,7 @@ import uuid
 
 import psycopg
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django_q.brokers import Broker
 from django_q.conf import Conf
@@ -66,15 +66,28 @@ class JobTableBroker(Broker):
     def dequeue(self):
         if self._pid != os.getpid():
             self._start_in_this_process()
-        close_old_connections()
         if connection.vendor == "postgresql" or self._any_due():
-            batch = services.job_reserve(
-                cluster=self.cluster, queues=self._queues(), capacity=self._capacity(), rate_limits=self._rate_limits
-            )
+            batch = self._reserve()
             if batch:
                 return [(job_id, self._package(job_id, timeout)) for job_id, timeout in batch]
+        # Connection upkeep (CONN_MAX_AGE, the health check's SELECT 1) before idling, not between
+        # a wake-up and its reserve: a job enqueued into an idle cluster starts one round trip sooner.
+        close_old_connections()
         self._wait()
         return None
+
+    def _reserve(self) -> list[tuple[int, int]]:
+        def reserve():
+            return services.job_reserve(
+                cluster=self.cluster, queues=self._queues(), capacity=self._capacity(), rate_limits=self._rate_limits
+            )
+
+        try:
+            return reserve()
+        except (InterfaceError, OperationalError):
+            # The connection died while idle (no health check between a wake-up and the reserve): once more.
+            connection.close()
+            return reserve()
 
     def _start_in_this_process(self) -> None:
         self._pid = os.getpid()

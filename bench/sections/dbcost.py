@@ -22,7 +22,8 @@ def run(plan: Plan, log) -> dict:
             result = procs.agent(setup, "dbcost-product", "--n", str(plan.dbcost_jobs), "--batch", str(batch))
             details[f"product/{setup.key}/{batch}"] = result
             rows.append(summarise(result, setup=setup, system="product", batch=batch))
-            log(f"  {setup.label:11} product, batch {batch}: {rows[-1]['total']:.2f} statements/job "
+            log(f"  {setup.label:11} product, batch {batch}: {rows[-1]['total']:.2f} statements/job, "
+                f"{rows[-1]['round_trips']:.2f} round trips, +{rows[-1]['health_checks']:.2f} health checks "
                 f"({', '.join(f'{k} {v:.2f}' for k, v in result['by_phase'].items())})")
         procs.reset_tables(setup)
         result = procs.agent(setup, "dbcost-djq", "--n", str(plan.dbcost_jobs), system="djq")
@@ -48,6 +49,7 @@ def summarise(result: dict, *, setup: procs.Setup, system: str, batch: int | Non
         "results": by[("djq_results", "read")] + by[("djq_results", "write")],
         "tx": by[("tx", "tx")], "other": by[("other", "read")] + by[("other", "write")],
         "writes": sum(n for (layer, kind), n in by.items() if kind == "write"),
-        "total": sum(by.values()), "rows_written": sum(result["rows_written"].values()),
+        "total": sum(by.values()), "round_trips": result.get("round_trips"),
+        "health_checks": result.get("health_checks", 0), "rows_written": sum(result["rows_written"].values()),
         "rows_by_table": result["rows_written"], "api": result.get("api"),
     }  # fmt: skip
