@@ -45,12 +45,12 @@ def fill(*, rows: int) -> dict:
         cursor.execute(
             """
             INSERT INTO jobs_job (handler, args, queue, priority, status, attempts, max_attempts, timeout,
-                run_after, progress, result, error, trace_id, worker, created_at, dispatched_at, started_at,
-                finished_at, heartbeat_at)
+                run_after, progress, result, error, trace_id, worker, reserved_by, created_at, reserved_at,
+                started_at, finished_at, heartbeat_at)
             SELECT 'jobs.noop', '{}'::jsonb, 'default', 0,
                 CASE WHEN g %% 50 = 0 THEN 'failed' ELSE 'succeeded' END, 1, 1, 30, ts, '{}'::jsonb, NULL,
                 CASE WHEN g %% 50 = 0 THEN '{"type": "RuntimeError", "message": "boom", "traceback": ""}'::jsonb END,
-                md5(g::text), '', ts, ts, ts + interval '5 ms', ts + interval '10 ms', ts + interval '10 ms'
+                md5(g::text), '', '', ts, ts, ts + interval '5 ms', ts + interval '10 ms', ts + interval '10 ms'
             FROM (SELECT g, now() - interval '30 days' + g * (interval '30 days' / %s) - interval '1 minute' AS ts
                   FROM generate_series(1, %s) AS g) AS s
             """,
