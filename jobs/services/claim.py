@@ -27,7 +27,8 @@ QUEUE = "jobs_queue"
 RESERVE_LOCK = 0x6A6F6273  # "jobs": the advisory lock key every reserve takes on PostgreSQL
 
 IN_FLIGHT = "status IN ('reserved', 'running')"
-LOCK_SQL = f"SELECT pg_advisory_xact_lock({RESERVE_LOCK}), set_config('synchronous_commit', 'off', true)"
+LOCK_SQL = f"SELECT pg_advisory_xact_lock({RESERVE_LOCK})"
+ASYNC_COMMIT_SQL = "set_config('synchronous_commit', 'off', true)"
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ def job_reserve(
         # One round trip, no BEGIN/COMMIT: statements in one simple query run as one implicit
         # transaction (in autocommit; inside a caller's transaction, in that one), each with its own
         # snapshot, so the reserve's is taken after the lock (Django's cursors bind client-side).
-        # Its commit does not wait for the WAL flush: a reservation lost in a server crash only
+        # Its own commit does not wait for the WAL flush: a reservation lost in a server crash only
         # leaves the job queued, and the start that follows it commits synchronously, which flushes
-        # the reservation before any handler runs.
+        # the reservation before any handler runs. (A caller's transaction keeps its own setting.)
+        lock = LOCK_SQL if connection.in_atomic_block else f"{LOCK_SQL}, {ASYNC_COMMIT_SQL}"
         with connection.cursor() as cursor:
-            cursor.execute(f"{LOCK_SQL}; {sql}", params)
+            cursor.execute(f"{lock}; {sql}", params)
             cursor.nextset()
             rows = cursor.fetchall()
     else:
