@@ -21,16 +21,18 @@ def _django() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.agent")
     parser.add_argument("action", choices=["reset", "api-user", "session", "dbcost-product",
-                                           "dbcost-djq", "daemon-cost", "fill", "enqueue-rate", "reads",
-                                           "drop-queued"])
-    parser.add_argument("--system", choices=["product", "djq", "djq-nores", "celery"], default="product")
+                                           "dbcost-djq", "idle-cost", "fill", "enqueue-rate", "reads",
+                                           "drop-queued", "queue-fill", "queue-shares"])
+    parser.add_argument("--system", choices=["product", "djq", "djq-keep", "procrastinate", "celery"], default="product")
+    parser.add_argument("--pgids", default="", help="process groups of the workers (pre-enqueued drain)")
+    parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--latency-jobs", type=int, default=0)
     args = parser.parse_args(argv)
 
-    if args.system != "celery":
+    if args.system not in ("celery", "procrastinate"):
         _django()
     from bench import dbcost, drive, tables
 
@@ -38,15 +40,17 @@ def main(argv: list[str] | None = None) -> int:
         "reset": lambda: tables.reset(),
         "api-user": lambda: tables.api_user(),
         "session": lambda: drive.session(system=args.system, n=args.n, latency_jobs=args.latency_jobs,
-                                         timeout=args.timeout),
-        "dbcost-product": lambda: {**dbcost.product_cost(jobs=args.n),
+                                         timeout=args.timeout, pgids=[int(p) for p in args.pgids.split(",") if p]),
+        "dbcost-product": lambda: {**dbcost.product_cost(jobs=args.n, batch=args.batch),
                                    "api": dbcost.api_enqueue_cost(token=tables.api_user()["token"])},
         "dbcost-djq": lambda: dbcost.djq_cost(jobs=args.n),
-        "daemon-cost": lambda: dbcost.daemon_cost(),
+        "idle-cost": lambda: dbcost.idle_cost(),
         "fill": lambda: tables.fill(rows=args.n),
         "enqueue-rate": lambda: tables.enqueue_rate(n=args.n, batches=args.repeat),
         "reads": lambda: tables.reads(repeat=args.repeat),
         "drop-queued": lambda: tables.drop_queued(),
+        "queue-fill": lambda: tables.queue_fill(per_queue=args.n),
+        "queue-shares": lambda: tables.queue_shares(first=args.n, timeout=args.timeout),
     }
     result = actions[args.action]()
     sys.stdout.write("\n" + json.dumps(result, default=str) + "\n")

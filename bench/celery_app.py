@@ -1,4 +1,4 @@
-"""Celery 5 with the Redis broker and no result backend: the anchor for the Redis broker.
+"""Celery 5 with the Redis broker and no result backend: the outside reference (it keeps no record of a job).
 Run as `celery -A bench.celery_app worker --concurrency 2 --pool prefork`."""
 
 import time

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
-COLOURS = {"product": "tab:blue", "djq": "tab:orange", "celery": "tab:green", "djq-nores": "tab:purple"}
+COLOURS = {"product": "tab:blue", "djq": "tab:orange", "djq-keep": "tab:red", "celery": "tab:green", "procrastinate": "tab:purple"}
 
 
 def _save(figure, path: Path) -> str:
@@ -34,11 +34,16 @@ def _grouped(axes, groups: list[str], series: dict[str, dict[str, float]], colou
 
 def throughput(rows: list[dict], path: Path) -> str:
     figure, axes = plt.subplots(figsize=(9, 4.5))
-    groups = list(dict.fromkeys(r["setup_label"] for r in rows))
+    from bench.procs import SHORT_LABELS
+
+    def group(r):
+        return f"{r['setup_label']}\n{r.get('mode_label', '')}"
+
+    groups = list(dict.fromkeys(group(r) for r in rows))
     series: dict[str, dict[str, float]] = {}
     for r in rows:
-        series.setdefault(r["system_label"], {})[r["setup_label"]] = r["jobs_per_s"]
-    colours = {r["system_label"]: COLOURS.get(r["system"]) for r in rows}
+        series.setdefault(SHORT_LABELS.get(r["system"], r["system"]), {})[group(r)] = r["jobs_per_s"]
+    colours = {SHORT_LABELS.get(r["system"], r["system"]): COLOURS.get(r["system"]) for r in rows}
     _grouped(axes, groups, series, colours)
     axes.legend(fontsize=8, loc="upper left")
     axes.set(title="Throughput: no-op jobs, 2 worker processes, end to end", ylabel="jobs/s")
@@ -47,7 +52,9 @@ def throughput(rows: list[dict], path: Path) -> str:
 
 def latency(rows: list[dict], path: Path) -> str:
     figure, axes = plt.subplots(figsize=(10, 4.5))
-    groups = [f"{r['setup_label']}\n{r['system_label']}" for r in rows]
+    from bench.procs import SHORT_LABELS
+
+    groups = [f"{r['setup_label']}\n{SHORT_LABELS.get(r['system'], r['system'])}" for r in rows]
     series = {p: {g: r[f"{p}_ms"] for g, r in zip(groups, rows)} for p in ("p50", "p95", "p99")}
     _grouped(axes, groups, series)
     axes.set(title="Pickup latency into idle workers (enqueue to start)", ylabel="ms")
@@ -71,15 +78,18 @@ def api(rows: list[dict], path: Path) -> str:
 
 def dbcost(rows: list[dict], path: Path) -> str:
     figure, axes = plt.subplots(figsize=(10, 4.5))
-    labels = [f"{r['setup_label'].replace(' broker', '')}\n{r['system_label']}" for r in rows]
-    parts = [("job_writes", "job layer writes"), ("job_reads", "job layer reads"), ("broker", "broker (ORM rows)"),
+    from bench.procs import SHORT_LABELS
+
+    labels = [f"{r['setup_label']}\n{SHORT_LABELS.get(r['system'], r['system'])}"
+              + (f"\nbatch {r['batch']}" if r.get("batch") else "") for r in rows]
+    parts = [("job_writes", "job layer writes"), ("job_reads", "job layer reads"), ("broker", "broker (reserve lock / ORM rows)"),
              ("results", "django-q2 results"), ("tx", "BEGIN/COMMIT/SAVEPOINT"), ("other", "other")]
     bottom = [0.0] * len(rows)
     for key, name in parts:
         values = [r[key] for r in rows]
         axes.bar(range(len(rows)), values, bottom=bottom, label=name)
         bottom = [b + v for b, v in zip(bottom, values)]
-    axes.axhline(4, color="red", linestyle=":", label="target: 4 job-layer writes")
+    axes.axhline(5, color="red", linestyle=":", label="target: 5 statements per job (PostgreSQL)")
     axes.set_xticks(range(len(rows)), labels, fontsize=6)
     axes.set(title="Database statements per no-op job over its life", ylabel="statements per job")
     axes.legend(fontsize=7)
@@ -108,11 +118,8 @@ def scale(result: dict, path: Path) -> str:
     lines.grid(alpha=0.3)
     big = result["big_table"]
     names = list(big["before"]["reads_ms"])
-    series = {
-        f"{big['before']['jobs_in_table']:,} jobs": big["before"]["reads_ms"],
-        f"{big['after']['jobs_in_table']:,} jobs": big["after"]["reads_ms"],
-    }
+    series = {f"{state['jobs_in_table']:,} jobs": state["reads_ms"] for state in big.get("states", [big["before"], big["after"]])}
     _grouped(reads, [n.split(" (")[0] for n in names], {k: {n.split(" (")[0]: v[n] for n in names} for k, v in series.items()})
-    reads.set(title="Operator reads, empty vs large table", ylabel="ms (median)")
+    reads.set(title="Operator reads as finished jobs pile up", ylabel="ms (median)")
     reads.tick_params(axis="x", labelsize=6, rotation=20)
     return _save(figure, path)

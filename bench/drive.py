@@ -6,11 +6,18 @@ How each system is known to be done with a job:
 - product: its Job row is `succeeded` (polled in the database);
 - bare django-q2: its monitor saved the result and acknowledged (post_execute counts in Redis,
   bench/qprobe);
-- Celery: the task incremented a Redis counter (Celery keeps no record without a result backend)."""
+- procrastinate: its job row is `succeeded` (polled in the database);
+- Celery: the task incremented a Redis counter (Celery keeps no record without a result backend).
+
+Pickup latency is measured the same way for every system: a wall-clock time taken right after the
+enqueue call returned (committed: every enqueue here runs in autocommit), and one taken by the task
+itself as it starts (the product: `bench.stamp`'s result; the others: a stamp in Redis)."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -58,12 +65,12 @@ class Product:
         return jobs.filter(status=Job.Status.SUCCEEDED).count()
 
     def latency_one(self, timeout: float) -> float:
-        pk = self.enqueue()
+        pk = self.job_enqueue(handler="bench.stamp").pk
+        enqueued = time.time()
         jobs = self.Job.objects.filter(pk=pk)
         wait_until(lambda: jobs.values_list("status", flat=True)[0] == "succeeded", timeout=timeout, poll=0.005,
                    what=f"job {pk}")
-        created, started = jobs.values_list("created_at", "started_at")[0]
-        return (started - created).total_seconds()
+        return jobs.values_list("result", flat=True)[0]["t"] - enqueued
 
 
 class DjangoQ:
@@ -81,8 +88,8 @@ class DjangoQ:
 
     def latency_one(self, timeout: float) -> float:
         key, before = uuid.uuid4().hex, probe.done()
-        enqueued = time.time()
         self.async_task("bench.tasks.stamp", key)
+        enqueued = time.time()
         wait_until(lambda: probe.done() > before, timeout=timeout, poll=0.002, what="django-q2 task saved")
         return probe.stamped(key) - enqueued
 
@@ -102,13 +109,46 @@ class CeleryRedis:
 
     def latency_one(self, timeout: float) -> float:
         key, before = uuid.uuid4().hex, probe.done()
-        enqueued = time.time()
         self.stamp.delay(key)
+        enqueued = time.time()
         wait_until(lambda: probe.done() > before, timeout=timeout, poll=0.002, what="celery task")
         return probe.stamped(key) - enqueued
 
 
-SYSTEMS = {"product": Product, "djq": DjangoQ, "djq-nores": DjangoQ, "celery": CeleryRedis}
+class Procrastinate:
+    def __init__(self):
+        import psycopg
+
+        from bench.procr import URL, app, noop, stamp
+
+        self.noop, self.stamp = noop, stamp
+        app.open()  # its sync defer goes through the connector's own connections
+        self.db = psycopg.connect(URL, autocommit=True)
+        self.base = self._succeeded()
+        probe.reset()
+
+    def _succeeded(self) -> int:
+        return self.db.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'").fetchone()[0]
+
+    def enqueue(self) -> None:
+        self.noop.defer()
+
+    def done(self) -> int:
+        failed = self.db.execute("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'").fetchone()[0]
+        if failed:
+            raise RuntimeError(f"{failed} procrastinate jobs failed")
+        return self._succeeded() - self.base
+
+    def latency_one(self, timeout: float) -> float:
+        key = uuid.uuid4().hex
+        self.stamp.defer(key=key)
+        enqueued = time.time()
+        wait_until(lambda: probe.stamped(key) is not None, timeout=timeout, poll=0.002, what="procrastinate task")
+        return probe.stamped(key) - enqueued
+
+
+SYSTEMS = {"product": Product, "djq": DjangoQ, "djq-keep": DjangoQ, "celery": CeleryRedis,
+           "procrastinate": Procrastinate}
 
 
 # --- measurements ----------------------------------------------------------------------------
@@ -127,6 +167,24 @@ def throughput(*, system: str, n: int, timeout: float) -> dict:
     return {"n": n, "enqueue_s": enqueued, "total_s": total, "jobs_per_s": n / total, "enqueue_per_s": n / enqueued}
 
 
+def drain(*, system: str, n: int, timeout: float, pgids: list[int]) -> dict:
+    """`n` no-op jobs enqueued while the (warmed-up) workers are frozen (SIGSTOP on their process
+    groups), then drained: the clock runs from SIGCONT until all `n` are done."""
+    target = SYSTEMS[system]()
+    for pgid in pgids:
+        os.killpg(pgid, signal.SIGSTOP)
+    try:
+        for _ in range(n):
+            target.enqueue()
+    finally:
+        start = time.perf_counter()
+        for pgid in pgids:
+            os.killpg(pgid, signal.SIGCONT)
+    wait_until(lambda: target.done() >= n, timeout=timeout, what=f"{n} {system} jobs drained")
+    total = time.perf_counter() - start
+    return {"n": n, "total_s": total, "jobs_per_s": n / total}
+
+
 def latency(*, system: str, n: int, timeout: float) -> dict:
     """`n` jobs one at a time into idle workers: enqueue-to-start of each, in seconds. A random
     pause between jobs spreads them over the phase of any broker poll."""
@@ -141,12 +199,16 @@ def latency(*, system: str, n: int, timeout: float) -> dict:
 WARMUP_JOBS = 20
 
 
-def session(*, system: str, n: int, latency_jobs: int, timeout: float) -> dict:
+def session(*, system: str, n: int, latency_jobs: int, timeout: float, pgids: list[int] = ()) -> dict:
     """One run against freshly started workers: a warm-up (which also waits for them to be up),
-    the throughput of `n` jobs, then `latency_jobs` jobs one at a time once they are idle again."""
+    the throughput of `n` jobs enqueued while draining, then (with `pgids`) `n` jobs pre-enqueued
+    and drained, then `latency_jobs` jobs one at a time once they are idle again."""
     throughput(system=system, n=WARMUP_JOBS, timeout=120)
     time.sleep(0.5)
     result = {"throughput": throughput(system=system, n=n, timeout=timeout)}
+    if pgids:
+        time.sleep(0.5)
+        result["drain"] = drain(system=system, n=n, timeout=timeout, pgids=list(pgids))
     if latency_jobs:
         time.sleep(1.0)
         result["latency"] = latency(system=system, n=latency_jobs, timeout=30)

@@ -19,8 +19,10 @@ class Plan:
     scale_jobs: int
     scale_runs: int
     scale_workers: tuple[int, ...]
-    fill_rows: int
+    fill_steps: tuple[int, ...]  # finished jobs in the table at each measurement after the empty one
     updater_args: tuple[str, ...]
+    queue_jobs: int  # no-op jobs in each of the 3 weighted queues
+    queue_first: int  # shares counted over the first this many started jobs
 
     @property
     def latency_jobs(self) -> int:
@@ -28,12 +30,14 @@ class Plan:
 
 
 FULL = Plan(
-    quick=False, throughput_jobs=5000, throughput_runs=3, latency_jobs_per_run=67, dbcost_jobs=50,
-    api_seconds=20, api_rounds=3, api_connections=(10, 50), scale_jobs=2000, scale_runs=3,
-    scale_workers=(1, 2, 4), fill_rows=1_000_000, updater_args=(),
+    quick=False, throughput_jobs=1000, throughput_runs=2, latency_jobs_per_run=150, dbcost_jobs=48,
+    api_seconds=10, api_rounds=2, api_connections=(10, 50), scale_jobs=1000, scale_runs=2,
+    scale_workers=(1, 2, 4), fill_steps=(10_000, 100_000, 1_000_000), updater_args=(),
+    queue_jobs=2000, queue_first=1000,
 )  # fmt: skip
 QUICK = Plan(
     quick=True, throughput_jobs=200, throughput_runs=1, latency_jobs_per_run=15, dbcost_jobs=10,
     api_seconds=3, api_rounds=1, api_connections=(10, 50), scale_jobs=200, scale_runs=1,
-    scale_workers=(1, 2, 4), fill_rows=100_000, updater_args=("--rows", "50000", "--runs", "1", "--per-row-rows", "1000"),
+    scale_workers=(1, 2, 4), fill_steps=(10_000, 100_000), updater_args=("--rows", "50000", "--runs", "1", "--per-row-rows", "1000"),
+    queue_jobs=300, queue_first=200,
 )  # fmt: skip

@@ -1,5 +1,6 @@
 """The systems under test, their environments, and the processes bench/run.py starts and stops:
-qcluster (product or bare django-q2), the Celery worker, gunicorn, and the measuring agent."""
+qcluster (product or bare django-q2), procrastinate's workers, the Celery worker, gunicorn, and the
+measuring agent."""
 
 from __future__ import annotations
 
@@ -29,37 +30,45 @@ SCRUB = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "Q_CLUSTER_NAME"
 
 @dataclass(frozen=True)
 class Setup:
-    """A database and a broker: what the product and bare django-q2 are compared on."""
+    """A database: what the product and its peers are compared on (the product's queue is its Job table)."""
 
     key: str
     label: str
     database: str  # "sqlite" | "postgresql"
-    broker: str  # "orm" | "redis"
 
     @property
     def database_url(self) -> str:
         return SQLITE_URL if self.database == "sqlite" else PG_URL
 
 
-SQLITE_ORM = Setup("sqlite-orm", "SQLite + ORM broker", "sqlite", "orm")
-PG_ORM = Setup("pg-orm", "PostgreSQL + ORM broker", "postgresql", "orm")
-PG_REDIS = Setup("pg-redis", "PostgreSQL + Redis broker", "postgresql", "redis")
-SETUPS = (SQLITE_ORM, PG_ORM, PG_REDIS)
-SYSTEM_LABELS = {"product": "product", "djq": "bare django-q2", "celery": "Celery 5 + Redis",
-                 "djq-nores": "django-q2 keeping no results (diagnostic)"}
+SQLITE = Setup("sqlite", "SQLite", "sqlite")
+PG = Setup("pg", "PostgreSQL", "postgresql")
+SETUPS = (SQLITE, PG)
+SYSTEM_LABELS = {
+    "product": "product (Job table queue)",
+    "djq-keep": "bare django-q2, ORM broker, save_limit 0 (every result kept)",
+    "djq": "bare django-q2, ORM broker, save_limit 250 (default)",
+    "procrastinate": "procrastinate (LISTEN/NOTIFY)",
+    "celery": "Celery 5 + Redis (no result backend)",
+}
+SHORT_LABELS = {"product": "product", "djq-keep": "django-q2 (save_limit 0)", "djq": "django-q2 (save_limit 250)",
+                "procrastinate": "procrastinate", "celery": "Celery + Redis"}
+# The product's throughput runs: no on-ramp (a new cluster would otherwise take 2 s to reach its
+# full capacity; every run warms up first anyway), the bench's stamping handler loaded.
+PRODUCT_ENV = {"JOBS_ONRAMP_SECONDS": "0", "JOBS_HANDLER_MODULES": "bench.handlers"}
 
 
 def env_for(setup: Setup, *, system: str = "product", workers: int = 2, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings_bare" if system.startswith("djq") else "bench.settings",
-        BENCH_DJQ_NO_RESULTS="1" if system == "djq-nores" else "0",
+        BENCH_DJQ_SAVE_LIMIT="0" if system == "djq-keep" else "250",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdefghijklmnop",
         DATABASE_URL=setup.database_url,
-        REDIS_URL=REDIS_URL if setup.broker == "redis" else "",
         JOBS_WORKERS=str(workers),
         BENCH_REDIS_URL=REDIS_URL,
+        BENCH_DATABASE_URL=PG_URL,
         MEDIA_ROOT=str(WORK / "media"),
         LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "INFO"),  # the product's default
         PYTHONUNBUFFERED="1",
@@ -70,6 +79,8 @@ def env_for(setup: Setup, *, system: str = "product", workers: int = 2, **extra:
         API_THROTTLE_TOKEN="",
         JOBS_MAX_ACTIVE_PER_USER="0",
     )
+    if system == "product":
+        env.update(PRODUCT_ENV)
     env.update(extra)
     return env
 
@@ -100,10 +111,10 @@ def migrate(setup: Setup) -> None:
 def reset_tables(setup: Setup) -> None:
     """Empty what a run leaves behind (jobs, events, broker rows, django-q2 results), straight from
     here rather than through Django: it is done before every run."""
-    tables = ["jobs_jobevent", "jobs_job", "django_q_ormq", "django_q_task", "bench_ceiling_ceilingrow"]
+    tables = ["jobs_jobevent", "jobs_job", "jobs_cluster", "django_q_ormq", "django_q_task", "bench_ceiling_ceilingrow"]
     if setup.database == "postgresql":
         with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            conn.execute(f"TRUNCATE {', '.join(tables + ['procrastinate_jobs'])} RESTART IDENTITY CASCADE")
     else:
         import sqlite3
 
@@ -111,6 +122,11 @@ def reset_tables(setup: Setup) -> None:
             for table in tables:
                 conn.execute(f"DELETE FROM {table}")
     redis_flush()
+
+
+def procrastinate_schema() -> None:
+    subprocess.run([PY, "-c", "from bench.procr import main; main(['schema'])"], cwd=BASE_DIR, check=True,
+                   env=env_for(PG, system="procrastinate"))
 
 
 def redis_flush() -> None:
@@ -136,6 +152,27 @@ def agent(setup: Setup, action: str, *args: str, system: str = "product", timeou
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+class Group:
+    """Several services started and stopped together (procrastinate's worker processes)."""
+
+    def __init__(self, services: list[Service]):
+        self.services = services
+
+    @property
+    def pgids(self) -> list[int]:
+        return [s.proc.pid for s in self.services]
+
+    def stop(self) -> None:
+        for service in self.services:
+            service.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 class Service:
     """A long-running child in its own process group, logging to a file; stop() ends the group."""
 
@@ -146,6 +183,10 @@ class Service:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+
+    @property
+    def pgids(self) -> list[int]:
+        return [self.proc.pid]
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -171,15 +212,19 @@ class Service:
         self.stop()
 
 
-def workers(setup: Setup, *, system: str, count: int = 2) -> Service:
-    """The worker side of `system`: a qcluster (product or bare django-q2) or a Celery worker."""
+def workers(setup: Setup, *, system: str, count: int = 2, **extra: str) -> Service | Group:
+    """The worker side of `system`: a qcluster (product or bare django-q2), `count` procrastinate
+    worker processes, or a Celery worker with `count` pool processes."""
+    if system == "procrastinate":
+        command = [PY, "-c", "from bench.procr import main; main(['worker'])"]
+        return Group([Service(f"procrastinate-{i}", command, env_for(setup, system=system)) for i in range(count)])
     if system == "celery":
         command = [PY, "-m", "celery", "-A", "bench.celery_app", "worker", "--concurrency", str(count),
                    "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
                    "--without-heartbeat"]  # fmt: skip
     else:
         command = [PY, "manage.py", "qcluster"]
-    return Service(f"{system}-{setup.key}-{count}w", command, env_for(setup, system=system, workers=count))
+    return Service(f"{system}-{setup.key}-{count}w", command, env_for(setup, system=system, workers=count, **extra))
 
 
 def gunicorn(setup: Setup, *, port: int) -> Service:

@@ -44,7 +44,8 @@ def render(results: dict, *, out_dir: Path, link: str = "bench/") -> str:
         targets.summary_table(found),
         "",
     ]
-    sections = [("systems", _systems), ("dbcost", _dbcost), ("api", _api), ("updater", _updater), ("scale", _scale)]
+    sections = [("systems", _systems), ("dbcost", _dbcost), ("api", _api), ("updater", _updater), ("scale", _scale),
+                ("queues", _queues)]
     for key, render_section in sections:
         if key in results:
             parts += render_section(results[key], out_dir, link)
@@ -59,31 +60,40 @@ def render(results: dict, *, out_dir: Path, link: str = "bench/") -> str:
 
 def _systems(result: dict, out_dir: Path, link: str) -> list[str]:
     rows = result["throughput"]
-    thr = [[r["setup_label"], r["system_label"], r["jobs"], r["runs"], _f(r["jobs_per_s"]), _f(r["enqueue_per_s"], 0),
-            ", ".join(_f(x) for x in r["all_jobs_per_s"]), _f(r.get("product_ratio"), 2) + ("x" if "product_ratio" in r else "")]
+    thr = [[r["setup_label"], r["mode_label"], r["system_label"], r["jobs"], r["runs"], _f(r["jobs_per_s"]),
+            _f(r.get("enqueue_per_s"), 0), ", ".join(_f(x) for x in r["all_jobs_per_s"]),
+            _f(r.get("product_ratio"), 2) + ("x" if "product_ratio" in r else "")]
            for r in rows]  # fmt: skip
     lat = [[r["setup_label"], r["system_label"], r["jobs"], _f(r["p50_ms"]), _f(r["p95_ms"]), _f(r["p99_ms"]), _f(r["max_ms"])]
            for r in result["latency"]]  # fmt: skip
     return [
         "## 1. Throughput",
         "",
-        "No-op jobs enqueued from one process as fast as it goes into 2 idle, warmed-up worker processes; the "
-        "clock runs from the first enqueue until the last job is done (product: its Job row `succeeded`; bare "
-        "django-q2: its Task row saved; Celery: the task ran). Median of the runs; the systems of a setup take "
-        "turns (A B A B ...), and the ratio is the median of the run-by-run ratios.",
+        "No-op jobs, every system with 2 worker processes (the product and django-q2: a qcluster with 2 workers; "
+        "procrastinate: 2 worker processes of concurrency 1; Celery: a prefork pool of 2), warmed up. Two ways: "
+        "**enqueued while draining** (enqueued from one process as fast as it goes into the running workers; the "
+        "clock runs from the first enqueue until the last job is done) and **pre-enqueued, then drained** (enqueued "
+        "while the workers are frozen with SIGSTOP; the clock runs from SIGCONT until the last job is done). Done "
+        "means: product, its Job row `succeeded` (every job's full record: row, events, result); bare django-q2, its "
+        "monitor saved the Task row (save_limit 0: every result kept; 250: its default, pruning the oldest at each "
+        "save); procrastinate, its job row `succeeded` (kept, its default); Celery, the task ran (no record). The "
+        "product's cluster runs with `JOBS_ONRAMP_SECONDS=0`. The systems of a database take turns (A B C ... A B "
+        "C ...), and each ratio is the median of the run-by-run ratios within a round.",
         "",
-        _table(["setup", "system", "jobs", "runs", "jobs/s (median)", "enqueue/s", "each run", "product / this"], thr),
+        _table(["database", "mode", "system", "jobs", "runs", "jobs/s (median)", "enqueue/s", "each run",
+                "product / this"], thr),
         "",
         f"![throughput]({link}{charts.throughput(rows, out_dir / 'throughput.png')})",
         "",
         "## 2. Pickup latency",
         "",
         "Jobs sent one at a time into idle workers (each waits for the previous to finish, then a random 20-120 ms "
-        "pause): enqueue to start. Product: `Job.started_at - created_at`; django-q2 and Celery: a task that "
-        "records `time.time()` when it starts, against the time taken just before `async_task` / `delay`. "
-        "Samples pooled over the runs.",
+        "pause), within the same runs: from a wall-clock time taken right after the enqueue call returned (its "
+        "transaction committed) to one taken by the task as it starts (product: the `bench.stamp` handler's result; "
+        "the others: a stamp in Redis). Product on PostgreSQL: the pusher waits on LISTEN; on SQLite it polls every "
+        "`JOBS_POLL_SECONDS` (0.05 s). Bare django-q2's ORM broker polls every 0.2 s. Samples pooled over the runs.",
         "",
-        _table(["setup", "system", "jobs", "p50 ms", "p95 ms", "p99 ms", "max ms"], lat),
+        _table(["database", "system", "jobs", "p50 ms", "p95 ms", "p99 ms", "max ms"], lat),
         "",
         f"![latency]({link}{charts.latency(result['latency'], out_dir / 'latency.png')})",
         "",
@@ -91,41 +101,76 @@ def _systems(result: dict, out_dir: Path, link: str) -> list[str]:
 
 
 def _dbcost(result: dict, out_dir: Path, link: str) -> list[str]:
-    rows = [[r["setup_label"], r["system_label"], _f(r["job_writes"]), _f(r["job_reads"]), _f(r["broker"]),
-             _f(r["results"]), _f(r["tx"]), _f(r["other"]), _f(r["total"]), _f(r["rows_written"]),
-             ", ".join(f"{t} {n:g}" for t, n in r["rows_by_table"].items())]
+    rows = [[r["setup_label"], r["system_label"], r["batch"] or "—",
+             ", ".join(f"{k} {v:.2f}" for k, v in r["by_phase"].items()), _f(r["job_writes"], 2),
+             _f(r["job_reads"], 2), _f(r["broker"], 2), _f(r["results"], 2), _f(r["tx"], 2), _f(r["total"], 2),
+             _f(r["total"] - r["tx"], 2), _f(r.get("round_trips"), 2), _f(r.get("health_checks"), 2)]
             for r in result["rows"]]  # fmt: skip
-    product = next(d for k, d in result["details"].items() if k == "product/pg-orm")
-    daemon = result["daemon"]
-    api = product.get("api") or {}
+    details = result["details"]
+    api = details.get("product/pg/4", {}).get("api") or {}
+    idle = result["idle"]
+    listings = []
+    for key, title in (("product/pg/1", "PostgreSQL, one job per reserve (the worst case)"),
+                       ("product/pg/4", "PostgreSQL, 4 jobs per reserve"),
+                       ("product/sqlite/4", "SQLite, 4 jobs per reserve")):
+        if key in details:
+            listings += [f"The product's statements, {title} (how many per job, then the statement):", "", "```",
+                         *details[key]["examples"], "```", ""]
     return [
-        "## 4. Database cost per job",
+        "## 4. Statements per job",
         "",
-        f"Counted in-process over {result['jobs']} no-op jobs with `CaptureQueriesContext`: the product's "
-        "`job_enqueue`, the broker's delivery and acknowledgement (ORM broker: `dequeue`, `acknowledge`), and "
-        "`jobs.runner.run(job_id)`, which is what a worker executes. Bare django-q2: `async_task`, the delivery, and "
-        "the monitor's `save_task` with its default save_limit (250 results already kept, its steady state). "
-        "Rows written from the cursor's rowcount. The Redis broker's own traffic goes to Redis, not the database.",
+        f"Counted in-process over {result['jobs']} no-op jobs with `CaptureQueriesContext` (BEGIN and COMMIT "
+        "included: Django logs them): the product's `job_enqueue`, the broker's reserve (`services.job_reserve`, "
+        "what `JobTableBroker.dequeue()` runs when work is due, so its statements are shared by the jobs of a "
+        "batch) and `jobs.runner.run(job_id)` as a worker of the reserving cluster runs it. Batch 4 is a cluster's "
+        "full capacity with 2 workers (2 + prefetch 1 + 1 in the pusher's hand): what a reserve takes from a "
+        "backlog after an idle wait; batch 1 is the worst case (a job enqueued alone into an idle cluster, or a "
+        "backlog drained one freed slot at a time). Bare django-q2: `async_task`, the ORM broker's delivery and "
+        "acknowledgement, and the monitor's `save_task` with save_limit 250 already kept. On PostgreSQL the product "
+        "sends its reserve lock and reserve statement in one round trip (two statements, counted as two). Shown apart "
+        "in the last column and not in the total: Django's connection health check (`CONN_HEALTH_CHECKS`), a "
+        "`SELECT 1` sent on the first query after each `close_old_connections()`, which django-q2's worker calls "
+        "before every task (both systems) and the product's broker before every reserve; `CaptureQueriesContext` "
+        "does not see it, so the harness counts it by wrapping `connection.is_usable`.",
         "",
-        _table(["setup", "system", "job-layer writes", "job-layer reads", "broker", "django-q2 results",
-                "BEGIN/COMMIT", "other", "statements total", "rows written", "rows by table"], rows),
+        _table(["database", "system", "jobs per reserve", "by phase (per job)", "job writes", "job reads",
+                "broker", "django-q2 results", "BEGIN/COMMIT", "statements total", "without BEGIN/COMMIT",
+                "round trips", "+ health checks"], rows),
         "",
-        "The product's statements for one job (PostgreSQL + ORM broker):",
-        "",
-        "```",
-        *product["examples"],
-        "```",
-        "",
+        *listings,
         f"One `POST /api/v1/jobs/` through the whole stack runs {api.get('queries', '?')} statements "
         f"({', '.join(f'{k} {v}' for k, v in (api.get('by_layer') or {}).items())}), the token lookup included.",
         "",
-        f"Idle cost of the product's per-worker daemon (no job running): {daemon['pump_queries']} query every "
-        f"{daemon['pump_seconds']:g} s (due jobs) plus {daemon['sweep_queries']} every {daemon['sweep_seconds']:g} s "
-        f"(stale heartbeats, undelivered jobs): {daemon['queries_per_second_per_worker']:.1f} queries/s per worker "
-        "process, all served by partial indexes. (django-q2's ORM broker also polls once per `poll`, 0.2 s, per cluster, "
-        "in both systems.)",
+        "Idle cost of a cluster (no job): "
+        + "; ".join(f"{key}: {i['upkeep_queries']} statements of upkeep every {i['upkeep_seconds']:g} s (cluster "
+                    f"report, stale heartbeats, dead clusters' reservations, deadlines) and {i['wait_queries']} read "
+                    f"per wait of {i['wait_seconds']:g} s, {i['queries_per_second_per_cluster']:.1f} statements/s"
+                    for key, i in idle.items())
+        + ".",
         "",
         f"![dbcost]({link}{charts.dbcost(result['rows'], out_dir / 'dbcost.png')})",
+        "",
+    ]
+
+
+def _queues(result: dict, out_dir: Path, link: str) -> list[str]:
+    weights = result["weights"]
+    rows = [["configured weight", *(f"{100 * weights[q]:.0f}%" for q in weights)]]
+    for mode in ("weighted", "strict"):
+        if mode in result:
+            shares = result[mode]["shares"]
+            rows.append([f"{mode}: share of the first {result[mode]['first']}",
+                         *(f"{100 * shares.get(q, 0):.1f}%" for q in weights)])
+    return [
+        "## 7. Weighted queues",
+        "",
+        f"{result['setup']}, one cluster (2 workers) with `JOBS_QUEUES=\"{result['queues']}\"`, each queue filled "
+        f"with {result['per_queue']:,} no-op jobs before it starts: which queue each of the first {result['first']:,} "
+        "jobs it started came from. Weighted: each reserve orders the queues at random, a queue first with "
+        "probability weight / sum. Strict (`JOBS_STRICT_QUEUES=1`): by weight, so the heaviest queue with work "
+        "always comes first.",
+        "",
+        _table(["", *weights], rows),
         "",
     ]
 
@@ -138,7 +183,7 @@ def _api(result: dict, out_dir: Path, link: str) -> list[str]:
     return [
         "## 3. API under load",
         "",
-        f"gunicorn as `make run` starts it (2 workers x 4 threads, `DJANGO_DEBUG=0`, PostgreSQL + ORM broker, token "
+        f"gunicorn as `make run` starts it (2 workers x 4 threads, `DJANGO_DEBUG=0`, PostgreSQL, token "
         f"authentication), no job workers running; load generator: **{result['generator']}** (2 threads), "
         f"{result['seconds']} s per measurement, {result['rounds']} round(s), endpoints in turn within each round; "
         f"figures are medians over rounds, errors summed. The feed endpoints receive a {result['feed_rows']}-row "
@@ -178,23 +223,29 @@ def _scale(result: dict, out_dir: Path, link: str) -> list[str]:
     workers = [[r["setup_label"], r["workers"], _f(r["jobs_per_s"]), ", ".join(_f(x) for x in r["all_jobs_per_s"])]
                for r in result["workers"]]  # fmt: skip
     big = result["big_table"]
-    before, after = big["before"], big["after"]
-    reads = [[name, _f(before["reads_ms"][name], 2), _f(after["reads_ms"][name], 2)] for name in before["reads_ms"]]
-    reads += [["enqueue (job_enqueue calls/s, one process)", _f(before["enqueue_per_s"], 0), _f(after["enqueue_per_s"], 0)],
-              ["throughput, 2 workers (jobs/s)", _f(before["throughput"]), _f(after["throughput"])]]  # fmt: skip
+    states = big.get("states", [big["before"], big["after"]])
+    first, last = states[0], states[-1]
+    header = ["read or rate", *(f"{s['jobs_in_table']:,} jobs" for s in states), "last / first"]
+    reads = [[name, *(_f(s["reads_ms"][name], 2) for s in states),
+              _f(last["reads_ms"][name] / first["reads_ms"][name], 2) + "x"] for name in first["reads_ms"]]
+    reads += [["enqueue (job_enqueue calls/s, one process)", *(_f(s["enqueue_per_s"], 0) for s in states),
+               _f(last["enqueue_per_s"] / first["enqueue_per_s"], 2) + "x"],
+              ["throughput, 2 workers (jobs/s)", *(_f(s["throughput"]) for s in states),
+               _f(last["throughput"] / first["throughput"], 2) + "x" if last["throughput"] and first["throughput"] else "—"]]  # fmt: skip
     return [
         "## 6. Scale",
         "",
         f"Product throughput ({result['jobs']:,} no-op jobs per run, median of {result['runs']}) by worker processes. "
         "The machine has 2 cores, shared by the producer, the workers and the database.",
         "",
-        _table(["setup", "worker processes", "jobs/s", "each run"], workers),
+        _table(["database", "worker processes", "jobs/s", "each run"], workers),
         "",
-        f"Then {big['setup']} with {big['rows']:,} finished jobs inserted with `generate_series` "
-        f"({big['fill_seconds']:.0f} s, then ANALYZE), against the same measurements on an empty table "
-        "(milliseconds: median of 5 after a warm-up, in-process, staff user):",
+        f"Then {big['setup']} as finished jobs pile up: finished jobs (1 in 50 failed) inserted with one "
+        f"`INSERT ... SELECT ... generate_series` per step ({big['fill_seconds']:.0f} s in all), then ANALYZE; the "
+        "jobs of the throughput runs stay in the table too. Milliseconds: median of 5 after a warm-up, in-process "
+        "(Django test client, staff user, the whole middleware stack).",
         "",
-        _table(["read or rate", f"{before['jobs_in_table']:,} jobs", f"{after['jobs_in_table']:,} jobs"], reads),
+        _table(header, reads),
         "",
         f"![scale]({link}{charts.scale(result, out_dir / 'scale.png')})",
         "",

@@ -1,9 +1,9 @@
-"""`make bench` (`make bench QUICK=1`): measure the product against bare django-q2, Celery and the
-physical limits, on the local PostgreSQL and Redis, and write docs/BENCHMARKS.md with a chart per
+"""`make bench` (`make bench QUICK=1`): measure the product against bare django-q2, procrastinate,
+Celery and the physical limits, on the local PostgreSQL and Redis, and write docs/BENCHMARKS.md with a chart per
 section (QUICK: bench/out/quick/, so rough figures never replace the committed ones). Uses its own PostgreSQL database (`bench`, dropped and created here), Redis db 9 and a
 temporary SQLite file, so tests running at the same time are not disturbed.
 
-    .venv/bin/python bench/run.py [--quick] [--sections dbcost,systems,api,scale,updater] [--report-only]"""
+    .venv/bin/python bench/run.py [--quick] [--sections dbcost,queues,systems,api,scale,updater] [--report-only]"""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-SECTIONS = ("dbcost", "systems", "api", "scale", "updater")  # cheapest first; the updater is the longest
+SECTIONS = ("dbcost", "queues", "systems", "api", "scale", "updater")  # cheapest first; the updater is the longest
 DOCS = BASE_DIR / "docs"
 QUICK_DIR = BASE_DIR / "bench" / "out" / "quick"  # rough figures never replace the committed document
 
@@ -38,6 +38,10 @@ def ensure_tools() -> None:
     """What a fresh clone lacks: the benchmark's Python packages, and wrk when it can be installed."""
     try:
         installed = importlib.metadata.version("celery")
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    try:
+        importlib.metadata.version("procrastinate")
     except importlib.metadata.PackageNotFoundError:
         installed = None
     if installed != "5.7.0":
@@ -56,7 +60,8 @@ def machine(versions: dict[str, str]) -> dict[str, str]:
                    if line.startswith("MemTotal")), "0")
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    packages = ["Django", "django-q2", "djangorestframework", "psycopg", "redis", "gunicorn", "celery", "kombu"]
+    packages = ["Django", "django-q2", "djangorestframework", "psycopg", "redis", "gunicorn", "procrastinate", "celery",
+                "kombu"]
     from bench import loadgen
 
     return {
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_tools()
     from bench import procs, report, targets
     from bench.plan import FULL, QUICK
-    from bench.sections import api, dbcost, scale, systems, updater
+    from bench.sections import api, dbcost, queues, scale, systems, updater
 
     plan = QUICK if args.quick else FULL
     try:
@@ -103,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     mode = "QUICK (rough figures: fewer jobs, one run per side, short load phases)" if plan.quick else "full"
     print(f"bench: {mode}; work files in {procs.WORK}", flush=True)
     procs.postgres_recreate()
-    for setup in (procs.SQLITE_ORM, procs.PG_ORM):
+    for setup in procs.SETUPS:
         procs.migrate(setup)
+    procs.procrastinate_schema()
 
-    modules = {"systems": systems, "dbcost": dbcost, "api": api, "scale": scale, "updater": updater}
+    modules = {"systems": systems, "dbcost": dbcost, "queues": queues, "api": api, "scale": scale, "updater": updater}
     results: dict = {}
     for name in [s for s in SECTIONS if s in chosen]:
         print(f"\n== {name} ==", flush=True)

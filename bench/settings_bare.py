@@ -1,6 +1,8 @@
-"""Bare django-q2 for comparison: the product's database, broker and connection settings, but
-none of its apps and django-q2's own defaults for everything the product changes about bookkeeping
-(results saved, save_limit 250, failures not acknowledged, retry 60 s, no max_attempts)."""
+"""Bare django-q2 for comparison: the product's database and connection settings, django-q2's own
+ORM broker on that database, none of the product's apps, and django-q2's own defaults for everything
+else (results saved, failures not acknowledged, retry 60 s, poll 0.2 s, queue_limit workers**2).
+`save_limit` is its default 250 (`djq`: pruning the oldest result at each save), or 0 (`djq-keep`: every
+result kept, nothing pruned: its best configuration for a full record of every task)."""
 
 import os
 
@@ -16,8 +18,8 @@ INSTALLED_APPS = [
 ]
 ROOT_URLCONF = "bench.qprobe.urls"
 
-# Same broker, cluster name, worker count, prefetch and poll; django-q2 defaults for the rest.
-SAME = ("name", "workers", "queue_limit", "poll", "label", "ALT_CLUSTERS", "orm", "redis")
+# Same cluster name and worker count, the ORM broker on the same database; django-q2 defaults for the rest.
+SAME = ("name", "workers", "label")
 Q_CLUSTER = {key: value for key, value in PRODUCT_Q_CLUSTER.items() if key in SAME}
-if os.environ.get("BENCH_DJQ_NO_RESULTS") == "1":  # diagnostic variant: django-q2 keeping no results, as the product sets it
-    Q_CLUSTER["save_limit"] = -1
+Q_CLUSTER["orm"] = "default"
+Q_CLUSTER["save_limit"] = int(os.environ.get("BENCH_DJQ_SAVE_LIMIT", "250"))

@@ -39,18 +39,18 @@ def api_user(*, staff: bool = False) -> dict:
 def fill(*, rows: int) -> dict:
     """`rows` finished jobs (1 in 50 failed) spread over the last 30 days, with generate_series: the
     history a busy system builds up. ANALYZE afterwards, as autovacuum would."""
-    assert connection.vendor == "postgresql", "the large-table run needs PostgreSQL"
+    assert connection.vendor == "postgresql", "the large-table run needs PostgreSQL"  # adds to what is there
     start = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO jobs_job (handler, args, queue, priority, status, attempts, max_attempts, timeout,
-                run_after, progress, result, error, trace_id, worker, created_at, dispatched_at, started_at,
-                finished_at, heartbeat_at)
+                run_after, progress, result, error, trace_id, worker, reserved_by, created_at, reserved_at,
+                started_at, finished_at, heartbeat_at)
             SELECT 'jobs.noop', '{}'::jsonb, 'default', 0,
                 CASE WHEN g %% 50 = 0 THEN 'failed' ELSE 'succeeded' END, 1, 1, 30, ts, '{}'::jsonb, NULL,
                 CASE WHEN g %% 50 = 0 THEN '{"type": "RuntimeError", "message": "boom", "traceback": ""}'::jsonb END,
-                md5(g::text), '', ts, ts, ts + interval '5 ms', ts + interval '10 ms', ts + interval '10 ms'
+                md5(g::text), '', '', ts, ts, ts + interval '5 ms', ts + interval '10 ms', ts + interval '10 ms'
             FROM (SELECT g, now() - interval '30 days' + g * (interval '30 days' / %s) - interval '1 minute' AS ts
                   FROM generate_series(1, %s) AS g) AS s
             """,
@@ -98,6 +98,7 @@ def reads(*, repeat: int) -> dict:
         "GET /api/v1/jobs/ (first page, staff)": lambda: get(api, "/api/v1/jobs/"),
         "GET /api/v1/jobs/?status=failed": lambda: get(api, "/api/v1/jobs/?status=failed"),
         "GET /jobs/ (dashboard page)": lambda: get(page, "/jobs/"),
+        "GET /api/v1/queues/": lambda: get(api, "/api/v1/queues/"),
         "GET /jobs/list/ (first page)": lambda: get(page, "/jobs/list/"),
     }
     out = {}
@@ -116,10 +117,40 @@ def reads(*, repeat: int) -> dict:
 
 
 def drop_queued() -> dict:
-    """Remove jobs still queued (and their broker messages): what a timing without workers left."""
+    """Remove jobs still queued: what a timing without workers left."""
     from jobs.models import Job
 
     deleted, _ = Job.objects.filter(status=Job.Status.QUEUED).delete()
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_q_ormq")
     return {"deleted": deleted}
+
+
+def queue_fill(*, per_queue: int) -> dict:
+    """`per_queue` no-op jobs in each configured queue (JOBS_QUEUES), interleaved, in one transaction."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from jobs.services import job_enqueue
+
+    start = time.perf_counter()
+    with transaction.atomic():
+        for _ in range(per_queue):
+            for queue in settings.JOBS_QUEUES:
+                job_enqueue(handler="jobs.noop", queue=queue)
+    return {"per_queue": per_queue, "queues": list(settings.JOBS_QUEUES), "seconds": time.perf_counter() - start}
+
+
+def queue_shares(*, first: int, timeout: float = 600) -> dict:
+    """Wait until `first` jobs have finished, then: which queue each of the first `first` started
+    jobs came from (by start time), as shares."""
+    from collections import Counter
+
+    from jobs.models import Job
+
+    deadline = time.monotonic() + timeout
+    while Job.objects.filter(status=Job.Status.SUCCEEDED).count() < first:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"fewer than {first} jobs finished in {timeout:.0f} s")
+        time.sleep(0.1)
+    queues = Job.objects.exclude(started_at=None).order_by("started_at", "id").values_list("queue", flat=True)[:first]
+    counts = Counter(queues)
+    return {"first": first, "counts": dict(counts), "shares": {q: n / first for q, n in counts.items()}}

@@ -96,7 +96,7 @@ def _bench_database(url: str) -> str:
 def _setup_django(url: str, *, media: Path) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["MEDIA_ROOT"] = str(media)
-    os.environ.pop("REDIS_URL", None)  # job messages stay in this database's own ORM broker
+    os.environ.pop("REDIS_URL", None)  # nothing of the import goes through Redis
     os.environ["DJANGO_DEBUG"] = "0"  # measured as production runs (a .env may turn DEBUG on)
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -23,7 +23,7 @@ import uuid
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django_q.brokers import Broker
 from django_q.conf import Conf
@@ -68,12 +68,12 @@ class JobTableBroker(Broker):
             self._start_in_this_process()
         try:
             if connection.vendor == "postgresql" or self._any_due():
-                batch = services.job_reserve(
-                    cluster=self.cluster, queues=self._queues(), capacity=self._capacity(),
-                    rate_limits=self._rate_limits,
-                )  # fmt: skip
+                batch = self._reserve()
                 if batch:
                     return [(job_id, self._package(job_id, timeout)) for job_id, timeout in batch]
+            # Connection upkeep (CONN_MAX_AGE, the health check's SELECT 1) before idling, not between
+            # a wake-up and its reserve: a job enqueued into an idle cluster starts one round trip sooner.
+            close_old_connections()
             self._wait()
         except DatabaseError:
             # The database went away: drop the connection (the next call reconnects) and wait a
@@ -82,6 +82,19 @@ class JobTableBroker(Broker):
             connection.close()
             time.sleep(settings.JOBS_HEARTBEAT_SECONDS)
         return None
+
+    def _reserve(self) -> list[tuple[int, int]]:
+        def reserve():
+            return services.job_reserve(
+                cluster=self.cluster, queues=self._queues(), capacity=self._capacity(), rate_limits=self._rate_limits
+            )
+
+        try:
+            return reserve()
+        except (InterfaceError, OperationalError):
+            # The connection died while idle (no health check between a wake-up and the reserve): once more.
+            connection.close()
+            return reserve()
 
     def _start_in_this_process(self) -> None:
         self._pid = os.getpid()

@@ -1,5 +1,5 @@
 """Section 3: the HTTP API under load, served by gunicorn as `make run` serves it (2 workers x 4
-threads, DJANGO_DEBUG=0) on PostgreSQL with the ORM broker, no workers running (the requests only
+threads, DJANGO_DEBUG=0) on PostgreSQL, no workers running (the requests only
 enqueue). Endpoints, in turn within each round:
 - the ceiling: a bare DRF endpoint that inserts one row (bench/ceiling), same auth and middleware;
 - POST /api/v1/jobs/ (enqueue a no-op job);
@@ -16,7 +16,7 @@ import urllib.request
 from bench import loadgen, procs
 from bench.plan import Plan
 
-SETUP = procs.PG_ORM
+SETUP = procs.PG
 BOUNDARY = "benchboundary7d1f"
 FEED_ROWS = 100
 

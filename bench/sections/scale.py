@@ -1,6 +1,7 @@
-"""Section 6: scale. The product's throughput with 1, 2 and 4 worker processes (PostgreSQL, both
-brokers; worker counts alternate run by run), then the same system with a million finished jobs in
-the table: does enqueue, the worker's throughput, or what an operator reads slow down?"""
+"""Section 6: scale. The product's throughput with 1, 2 and 4 worker processes (PostgreSQL; worker
+counts alternate run by run), then the same system as finished jobs pile up: 0, 10k, 100k and 1M
+finished jobs in the table (inserted with generate_series, then ANALYZE): do the dashboard,
+`GET /api/v1/queues/`, enqueue or the worker's throughput slow down?"""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import statistics
 from bench import procs
 from bench.plan import Plan
 
-SETUPS = (procs.PG_ORM, procs.PG_REDIS)
-BIG_TABLE_SETUP = procs.PG_ORM
+SETUPS = (procs.PG,)
+BIG_TABLE_SETUP = procs.PG
 
 
 def _throughput(setup: procs.Setup, *, count: int, jobs: int) -> float:
@@ -20,7 +21,7 @@ def _throughput(setup: procs.Setup, *, count: int, jobs: int) -> float:
 
 
 def run(plan: Plan, log) -> dict:
-    setups = SETUPS[-1:] if plan.quick else SETUPS  # QUICK: the Redis broker only
+    setups = SETUPS
     workers: dict[str, dict[int, list[float]]] = {s.key: {c: [] for c in plan.scale_workers} for s in setups}
     for round_ in range(plan.scale_runs):
         for setup in setups:
@@ -38,29 +39,35 @@ def run(plan: Plan, log) -> dict:
             "big_table": _big_table(plan, log)}
 
 
-def _state(plan: Plan, log, label: str) -> dict:
+def _state(plan: Plan, log, label: str, *, throughput: bool) -> dict:
     setup = BIG_TABLE_SETUP
     reads = procs.agent(setup, "reads", "--repeat", "5")
     enqueue = procs.agent(setup, "enqueue-rate", "--n", str(max(100, plan.scale_jobs // 4)), "--repeat", "3")
     procs.agent(setup, "drop-queued")
     rates = []
-    for _ in range(plan.scale_runs):
+    for _ in range(plan.scale_runs if throughput else 0):
         rates.append(_throughput(setup, count=2, jobs=plan.scale_jobs))
         procs.agent(setup, "drop-queued")
     jobs_in_table = reads.pop("_jobs_in_table")
-    log(f"  {label}: {jobs_in_table:,} jobs in the table; enqueue {enqueue['per_s']:.0f}/s; "
-        f"throughput {statistics.median(rates):.1f} jobs/s")
+    log(f"  {label}: {jobs_in_table:,} jobs in the table; dashboard {reads['GET /jobs/ (dashboard page)']:.1f} ms, "
+        f"queues API {reads['GET /api/v1/queues/']:.1f} ms; enqueue {enqueue['per_s']:.0f}/s"
+        + (f"; throughput {statistics.median(rates):.1f} jobs/s" if rates else ""))
     return {"jobs_in_table": jobs_in_table, "reads_ms": reads, "enqueue_per_s": enqueue["per_s"],
-            "throughput": statistics.median(rates), "all_throughput": rates}
+            "throughput": statistics.median(rates) if rates else None, "all_throughput": rates}
 
 
 def _big_table(plan: Plan, log) -> dict:
+    """Fill in steps (0, then up to each of the plan's sizes), measuring at each."""
     setup = BIG_TABLE_SETUP
     procs.reset_tables(setup)
-    before = _state(plan, log, "empty table")
-    procs.reset_tables(setup)
-    filled = procs.agent(setup, "fill", "--n", str(plan.fill_rows), timeout=1800)
-    log(f"  inserted {filled['rows']:,} finished jobs in {filled['seconds']:.1f} s")
-    after = _state(plan, log, "large table")
-    return {"setup": setup.label, "rows": plan.fill_rows, "fill_seconds": filled["seconds"], "before": before,
-            "after": after}
+    steps = [0, *plan.fill_steps]
+    states, fill_seconds, filled = [], 0.0, 0
+    for size in steps:
+        if size > filled:
+            done = procs.agent(setup, "fill", "--n", str(size - filled), timeout=1800)
+            fill_seconds += done["seconds"]
+            filled = size
+            log(f"  inserted {done['rows']:,} finished jobs in {done['seconds']:.1f} s")
+        states.append(_state(plan, log, f"{size:,} finished jobs", throughput=size in (0, steps[-1])))
+    return {"setup": setup.label, "rows": steps[-1], "fill_seconds": fill_seconds, "steps": steps, "states": states,
+            "before": states[0], "after": states[-1]}

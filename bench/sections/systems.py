@@ -1,9 +1,14 @@
-"""Sections 1 and 2: throughput and pickup latency of the product, bare django-q2 and Celery.
+"""Sections 1 and 2: throughput and pickup latency of the product against its peers.
 
-For each setup (database + broker) the systems take turns (A B A B ...): each run starts that
-system's 2 worker processes on emptied tables, warms up, measures the throughput of N no-op jobs
-enqueued from one process, then the enqueue-to-start latency of jobs sent one at a time into the
-idle workers. Ratios are taken run by run between neighbours and their median is reported."""
+For each database the systems take turns (A B C ... A B C ...): each run starts that system's 2
+worker processes on emptied tables and warms them up, then measures
+- (b) "while draining": N no-op jobs enqueued from one process as fast as it goes into the running
+  workers, the clock from the first enqueue to the last job done;
+- (a) "pre-enqueued": N no-op jobs enqueued while the workers are frozen (SIGSTOP), the clock from
+  SIGCONT to the last job done;
+- pickup: jobs sent one at a time into the idle workers, enqueue commit to handler start.
+Ratios are taken run by run between the product and each peer of the same round; their median is
+reported. The product's cluster runs with JOBS_ONRAMP_SECONDS=0 (every run warms up first anyway)."""
 
 from __future__ import annotations
 
@@ -14,29 +19,29 @@ from bench import procs
 from bench.plan import Plan
 
 COMPARED = {
-    procs.SQLITE_ORM.key: ("product", "djq"),
-    procs.PG_ORM.key: ("product", "djq"),
-    procs.PG_REDIS.key: ("product", "djq", "celery"),
+    procs.SQLITE.key: ("product", "djq-keep"),
+    procs.PG.key: ("product", "djq-keep", "djq", "procrastinate", "celery"),
 }
-# Not a target: django-q2 set up as the product sets it (no results kept), to show how much of the
-# product's cost is django-q2's own pipeline. Full runs only (QUICK must stay under 3 minutes).
-DIAGNOSTIC = {procs.PG_REDIS.key: ("djq-nores",)}
+MODES = (("throughput", "enqueued while draining"), ("drain", "pre-enqueued, then drained"))
 
 
 def run(plan: Plan, log) -> dict:
     runs: dict[str, dict[str, list]] = {}
     for setup in procs.SETUPS:
-        systems = COMPARED[setup.key] + (() if plan.quick else DIAGNOSTIC.get(setup.key, ()))
-        per_system = runs[setup.key] = {system: [] for system in systems}
+        per_system = runs[setup.key] = {system: [] for system in COMPARED[setup.key]}
         for round_ in range(plan.throughput_runs):
-            for system in systems:
+            for system in per_system:
                 procs.reset_tables(setup)
-                with procs.workers(setup, system=system):
+                with procs.workers(setup, system=system) as workers:
+                    pgids = ",".join(str(p) for p in workers.pgids)
                     result = procs.agent(setup, "session", "--n", str(plan.throughput_jobs), "--latency-jobs",
-                                         str(plan.latency_jobs_per_run), system=system)
+                                         str(plan.latency_jobs_per_run), "--pgids", pgids, system=system)
                 per_system[system].append(result)
-                log(f"  {setup.label:28} {procs.SYSTEM_LABELS[system]:16} run {round_ + 1}/{plan.throughput_runs}: "
-                    f"{result['throughput']['jobs_per_s']:7.1f} jobs/s")
+                lat = sorted(result.get("latency", {}).get("samples", [])) or [math.nan]
+                log(f"  {setup.label:11} {procs.SYSTEM_LABELS[system]:62} run {round_ + 1}/{plan.throughput_runs}: "
+                    f"{result['throughput']['jobs_per_s']:7.1f} jobs/s while draining, "
+                    f"{result['drain']['jobs_per_s']:7.1f} pre-enqueued, pickup p50 "
+                    f"{1000 * lat[len(lat) // 2]:.1f} ms")
     return {"runs": runs, "throughput": _throughput(runs), "latency": _latency(runs)}
 
 
@@ -44,25 +49,22 @@ def _throughput(runs: dict) -> list[dict]:
     rows = []
     for setup in procs.SETUPS:
         per_system = runs[setup.key]
-        for system, results in per_system.items():
-            rates = [r["throughput"]["jobs_per_s"] for r in results]
-            row = {
-                "setup": setup.key, "setup_label": setup.label, "system": system,
-                "system_label": procs.SYSTEM_LABELS[system], "jobs": results[0]["throughput"]["n"],
-                "runs": len(rates), "jobs_per_s": statistics.median(rates), "all_jobs_per_s": rates,
-                "enqueue_per_s": statistics.median(r["throughput"]["enqueue_per_s"] for r in results),
-            }  # fmt: skip
-            if system != "product":
-                row["product_ratio"] = _paired_ratio(per_system["product"], results)
-            rows.append(row)
+        for mode, mode_label in MODES:
+            for system, results in per_system.items():
+                rates = [r[mode]["jobs_per_s"] for r in results]
+                row = {
+                    "setup": setup.key, "setup_label": setup.label, "mode": mode, "mode_label": mode_label,
+                    "system": system, "system_label": procs.SYSTEM_LABELS[system], "jobs": results[0][mode]["n"],
+                    "runs": len(rates), "jobs_per_s": statistics.median(rates), "all_jobs_per_s": rates,
+                }  # fmt: skip
+                if mode == "throughput":
+                    row["enqueue_per_s"] = statistics.median(r[mode]["enqueue_per_s"] for r in results)
+                if system != "product":
+                    row["product_ratio"] = statistics.median(
+                        p[mode]["jobs_per_s"] / o[mode]["jobs_per_s"] for p, o in zip(per_system["product"], results)
+                    )
+                rows.append(row)
     return rows
-
-
-def _paired_ratio(products: list, others: list) -> float:
-    """Median over runs of product / other, each pair measured back to back."""
-    return statistics.median(
-        p["throughput"]["jobs_per_s"] / o["throughput"]["jobs_per_s"] for p, o in zip(products, others)
-    )
 
 
 def _latency(runs: dict) -> list[dict]:

@@ -17,7 +17,7 @@ def run(plan: Plan, log) -> dict:
     if not (procs.BASE_DIR / "bench" / "updater_bench.py").exists():
         return {"skipped": "bench/updater_bench.py is not there yet"}
     base = procs.PG_URL.rpartition("/")[0]
-    env = procs.env_for(procs.PG_ORM, DATABASE_URL=f"{base}/bench_updater", LOG_LEVEL="WARNING")
+    env = procs.env_for(procs.PG, DATABASE_URL=f"{base}/bench_updater", LOG_LEVEL="WARNING")
     proc = subprocess.run([procs.PY, "-c", CALL, *plan.updater_args], cwd=procs.BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:

@@ -27,6 +27,8 @@ QUEUE = "jobs_queue"
 RESERVE_LOCK = 0x6A6F6273  # "jobs": the advisory lock key every reserve takes on PostgreSQL
 
 IN_FLIGHT = "status IN ('reserved', 'running')"
+LOCK_SQL = f"SELECT pg_advisory_xact_lock({RESERVE_LOCK})"
+ASYNC_COMMIT_SQL = "set_config('synchronous_commit', 'off', true)"
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,22 @@ def job_reserve(
         return []
     now = now or timezone.now()
     sql, params = _reserve_sql(cluster=cluster, queues=queues, capacity=capacity, rate_limits=rate_limits, now=now)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A reservation need not wait for its own WAL flush: the worker's start, committed
-            # synchronously, flushes it first; if the server dies before, the job is simply queued.
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)", [RESERVE_LOCK]
-            )
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        # One round trip, no BEGIN/COMMIT: statements in one simple query run as one implicit
+        # transaction (in autocommit; inside a caller's transaction, in that one), each with its own
+        # snapshot, so the reserve's is taken after the lock (Django's cursors bind client-side).
+        # Its own commit does not wait for the WAL flush: a reservation lost in a server crash only
+        # leaves the job queued, and the start that follows it commits synchronously, which flushes
+        # the reservation before any handler runs. (A caller's transaction keeps its own setting.)
+        lock = LOCK_SQL if connection.in_atomic_block else f"{LOCK_SQL}, {ASYNC_COMMIT_SQL}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{lock}; {sql}", params)
+            cursor.nextset()
+            rows = cursor.fetchall()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     # RETURNING has no order: put the batch back in claim order.
     rows.sort(key=lambda r: (queues.index(r[0]), -r[1], str(r[2]), r[3]))
     return [(job_id, timeout) for _, _, _, job_id, timeout in rows]
