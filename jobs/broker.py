@@ -32,7 +32,7 @@ from django_q.signing import SignedPackage
 from jobs import services
 from jobs.models import Cluster, Job
 from jobs.registry import all_handlers
-from jobs.services.wakeup import CHANNEL
+from jobs.services.wakeup import CHANNEL, SETTLE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class JobTableBroker(Broker):
             if spec.rate_limit
         ]
         self._listener = None
+        self._notified_at = 0.0
         _Upkeep(self.cluster, queues=list(self.weights)).start()
 
     def _queues(self) -> list[str]:
@@ -127,7 +128,11 @@ class JobTableBroker(Broker):
         return Job.objects.queued().filter(queue__in=self.weights, run_after__lte=timezone.now()).exists()
 
     def _wait(self) -> None:
-        """Until work may be due: a NOTIFY, the poll interval on SQLite, or the next delayed job."""
+        """Until work may be due: a NOTIFY, the poll interval on SQLite, or the next delayed job.
+        Just after a notification, only a moment: enqueues debounced into it may still commit."""
+        if time.monotonic() - self._notified_at < SETTLE_SECONDS:
+            time.sleep(0.002)
+            return
         if connection.vendor != "postgresql" or self._ramping():
             time.sleep(settings.JOBS_POLL_SECONDS)
             return
@@ -149,7 +154,7 @@ class JobTableBroker(Broker):
                 self._listener.execute(f"LISTEN {CHANNEL}")
                 return  # anything sent before LISTEN was missed: look at the table first
             for _ in self._listener.notifies(timeout=timeout, stop_after=1):
-                pass
+                self._notified_at = time.monotonic()
         except psycopg.Error:
             logger.warning("listener lost; reconnecting", extra={"action": "broker.listen_failed"})
             self._listener = None

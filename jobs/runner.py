@@ -198,6 +198,9 @@ def _on_worker_spawn(sender, proc_name, **kwargs) -> None:
     """Start the daemon in each new qcluster worker process (never in web or test processes)."""
     global _worker_daemon, _cluster
     _cluster = cluster_id()
+    # django-q2 calls close_old_connections() before every task, which makes a health check cost a
+    # SELECT 1 per job; a broken connection is instead caught where it is used (_with_database).
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
     _worker_daemon = WorkerDaemon()
     _worker_daemon.pid = os.getpid()
     _worker_daemon.start()

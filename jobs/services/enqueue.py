@@ -12,7 +12,7 @@ from jobs.admission import job_admit
 from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.models import Job
 from jobs.registry import get_handler
-from jobs.services.wakeup import NOTIFY_SQL
+from jobs.services.wakeup import NOTIFY_SQL, notify_due
 from jobs.tracing import new_trace_id
 
 logger = logging.getLogger(__name__)
@@ -96,11 +96,11 @@ _INSERT_SQL = (
 
 
 def _insert_row(job: Job) -> None:
-    """The enqueue's one statement. On PostgreSQL it also notifies the job's queue, which reaches
-    listening clusters when the transaction commits."""
+    """The enqueue's one statement. On PostgreSQL it also notifies the job's queue (debounced, see
+    jobs.services.wakeup), which reaches listening clusters when the transaction commits."""
     params = [field.get_db_prep_save(field.pre_save(job, True), connection) for field in _FIELDS]
     sql = _INSERT_SQL
-    if connection.vendor == "postgresql":
+    if notify_due(job.queue):
         sql, params = f"WITH inserted AS ({_INSERT_SQL}) SELECT id, {NOTIFY_SQL} FROM inserted", [*params, job.queue]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
