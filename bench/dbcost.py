@@ -178,6 +178,7 @@ def product_cost(*, jobs: int, batch: int) -> dict:
                     runner.run(job_id)
             left -= len(reserved)
 
+    runner.use_worker_connection()  # as a qcluster worker's connection is set up
     life(None)  # warm-up: connections, prepared plans
     ledger = Ledger()
     with _counting_health_checks(ledger):

@@ -30,8 +30,14 @@ def api_user(*, staff: bool = False) -> dict:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
+    from django.contrib.auth.models import Permission
+
     name = "bench-staff" if staff else "bench"
     user, _ = get_user_model().objects.get_or_create(username=name, defaults={"is_staff": staff})
+    # The feed endpoints need the catalogue's permissions, every job's pages `jobs.view_job`
+    # (updater/permissions.py, jobs/permissions.py).
+    codenames = ["add_feed", "change_product", *(["view_job"] if staff else [])]
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
     token, _ = Token.objects.get_or_create(user=user)
     return {"token": token.key}
 

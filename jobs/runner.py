@@ -194,13 +194,19 @@ class WorkerDaemon(threading.Thread):
 _worker_daemon: WorkerDaemon | None = None
 
 
+def use_worker_connection() -> None:
+    """No health check on this process's connection: django-q2 calls close_old_connections() before
+    every task, which would make it a SELECT 1 per job. A broken connection is caught where it is
+    used instead (`_with_database`). Takes effect from the next connection."""
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+    connection.close()
+
+
 def _on_worker_spawn(sender, proc_name, **kwargs) -> None:
     """Start the daemon in each new qcluster worker process (never in web or test processes)."""
     global _worker_daemon, _cluster
     _cluster = cluster_id()
-    # django-q2 calls close_old_connections() before every task, which makes a health check cost a
-    # SELECT 1 per job; a broken connection is instead caught where it is used (_with_database).
-    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+    use_worker_connection()
     _worker_daemon = WorkerDaemon()
     _worker_daemon.pid = os.getpid()
     _worker_daemon.start()
