@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     actions = {
         "reset": lambda: tables.reset(),
-        "api-user": lambda: tables.api_user(),
+        "api-user": lambda: tables.api_user(staff=True),  # the synchronous baseline is for staff
         "session": lambda: drive.session(system=args.system, n=args.n, latency_jobs=args.latency_jobs,
                                          timeout=args.timeout, pgids=[int(p) for p in args.pgids.split(",") if p]),
         "dbcost-product": lambda: {**dbcost.product_cost(jobs=args.n, batch=args.batch),

@@ -33,7 +33,8 @@ def render(results: dict, *, out_dir: Path, link: str = "bench/") -> str:
         "`bench/analysis.md`.",
         "",
         f"**Command:** `{meta['command']}`  \n**Mode:** {meta['mode']}  \n**Date:** {meta['date']}  \n"
-        f"**Duration:** {meta['duration_min']:.1f} min",
+        f"**Duration:** {meta['duration_min']:.1f} min"
+        + "".join(f"  \n**Section {name}:** kept from the run of {when}" for name, when in meta.get("kept", {}).items()),
         "",
         "## Machine and versions",
         "",

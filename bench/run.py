@@ -125,13 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   ({time.monotonic() - section_start:.0f} s)", flush=True)
 
     command = "make bench QUICK=1" if plan.quick else "make bench"
+    document, charts, link = outputs(plan.quick)
+    kept = _earlier_sections(charts / "results.json", measured=results, mode=mode)
     results["meta"] = {
         "command": f"{command}  (= .venv/bin/python bench/run.py{' --quick' if plan.quick else ''}"
                    f"{' --sections ' + args.sections if args.sections != ','.join(SECTIONS) else ''})",
         "mode": mode, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_min": (time.monotonic() - started) / 60, "machine": machine(versions),
+        "kept": kept,
     }  # fmt: skip
-    document, charts, link = outputs(plan.quick)
     charts.mkdir(parents=True, exist_ok=True)
     (charts / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     document.write_text(report.render(results, out_dir=charts, link=link))
@@ -141,6 +143,23 @@ def main(argv: list[str] | None = None) -> int:
     print(targets.summary_table(targets.checks(results)))
     print(f"\n{(time.monotonic() - started) / 60:.1f} min")
     return 0
+
+
+def _earlier_sections(path: Path, *, measured: dict, mode: str) -> dict[str, str]:
+    """A run of some sections keeps the other sections of the last run of the same mode (so the
+    document stays whole), adding them to `measured`; returns {section: the date it was measured}."""
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text())
+    meta = earlier.get("meta", {})
+    if meta.get("mode") != mode:
+        return {}
+    kept = {}
+    for name in SECTIONS:
+        if name in earlier and name not in measured:
+            measured[name] = earlier[name]
+            kept[name] = meta.get("kept", {}).get(name, meta.get("date", "earlier"))
+    return kept
 
 
 if __name__ == "__main__":
