@@ -227,6 +227,8 @@ JOBS_HANDLER_MODULES = env.list("JOBS_HANDLER_MODULES", default=[])
 JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=100)  # queued + running; 0: no cap
 JOBS_QUOTA_RETRY_AFTER = env.int("JOBS_QUOTA_RETRY_AFTER", default=30)
 JOBS_MAX_DELAY_SECONDS = env.int("JOBS_MAX_DELAY_SECONDS", default=365 * 86400)  # run_after / delay bound
+# Handler middleware (jobs/middleware.py), outermost first: each wraps every run of a handler.
+JOBS_MIDDLEWARE = ["jobs.middleware.log_context"]
 # /readyz and `jobs_health` also require a cluster seen within JOBS_STALE_SECONDS (docs/OPERATIONS.md).
 JOBS_REQUIRE_WORKERS = env.bool("JOBS_REQUIRE_WORKERS", default=False)
 # /metrics answers a request bearing `Authorization: Bearer <METRICS_TOKEN>`, or a logged-in staff
@@ -277,8 +279,12 @@ TASKS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Job lines end with [action=... job_id=... handler=... status=... trace_id=...] (config/logging.py).
+    "filters": {"job_context": {"()": "config.logging.JobContextFilter"}},
+    "formatters": {
+        "plain": {"()": "config.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["job_context"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django-q": {"level": env("DJANGO_Q_LOG_LEVEL", default="WARNING")}},
 }

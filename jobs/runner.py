@@ -30,7 +30,7 @@ from jobs import metrics, services
 from jobs.broker import cluster_id
 from jobs.context import JobContext
 from jobs.exceptions import JobCancelled, PermanentJobError, UnknownHandler
-from jobs.registry import get_handler
+from jobs.middleware import run_handler
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,9 +58,8 @@ def run(job_id: int) -> None:
     if daemon:
         daemon.watch(job)
     try:
-        spec = get_handler(job.handler)
         with _timeout(job.timeout):
-            result = spec.func(JobContext(job), **job.args)
+            result = run_handler(JobContext(job))  # the handler inside JOBS_MIDDLEWARE
         outcome = partial(services.job_succeed, job=job, result=result)
     except JobCancelled:
         outcome = partial(services.job_finish_cancelled, job=job, message="stopped at a cancellation check")
