@@ -229,6 +229,8 @@ JOBS_QUOTA_RETRY_AFTER = env.int("JOBS_QUOTA_RETRY_AFTER", default=30)
 JOBS_MAX_DELAY_SECONDS = env.int("JOBS_MAX_DELAY_SECONDS", default=365 * 86400)  # run_after / delay bound
 # Handler middleware (jobs/middleware.py), outermost first: each wraps every run of a handler.
 JOBS_MIDDLEWARE = ["jobs.middleware.log_context", "jobs.tracing.trace_run"]
+# The same around each enqueue's insert: `middleware(call_next) -> call(job)` (job not yet saved).
+JOBS_ENQUEUE_MIDDLEWARE = ["jobs.tracing.trace_enqueue"]
 # /readyz and `jobs_health` also require a cluster seen within JOBS_STALE_SECONDS (docs/OPERATIONS.md).
 JOBS_REQUIRE_WORKERS = env.bool("JOBS_REQUIRE_WORKERS", default=False)
 # /metrics answers a request bearing `Authorization: Bearer <METRICS_TOKEN>`, or a logged-in staff

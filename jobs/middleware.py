@@ -9,22 +9,29 @@ Each factory takes the next callable and returns one that takes the JobContext:
 
 The first entry is the outermost. A middleware may act before and after the handler, see (and
 re-raise) its exception, or return without calling on (the attempt then succeeds with that result).
-The chain is built once per process for a given JOBS_MIDDLEWARE."""
+The chain is built once per process for a given JOBS_MIDDLEWARE.
+
+JOBS_ENQUEUE_MIDDLEWARE works the same way around `job_enqueue`'s insert: `call(job)` gets the Job,
+validated and not yet saved (`job.pk` is set once `call_next(job)` returned); raising refuses the
+enqueue, and the caller's transaction decides the rest."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from config.logging import current_job
-from jobs.context import JobContext
 from jobs.registry import get_handler
 
-Call = Callable[[JobContext], Any]
+if TYPE_CHECKING:  # the context imports the services, which call `enqueue_through` below
+    from jobs.context import JobContext
+    from jobs.models import Job
+
+Call = Callable[["JobContext"], Any]
 
 
 def run_handler(ctx: JobContext) -> Any:
@@ -57,3 +64,16 @@ def log_context(call_next: Call) -> Call:
             current_job.reset(token)
 
     return call
+
+
+def enqueue_through(job: Job, insert: Callable[[Job], None]) -> None:
+    """Insert `job` through every JOBS_ENQUEUE_MIDDLEWARE entry (imported once per process)."""
+    call = insert
+    for factory in reversed(_factories(tuple(settings.JOBS_ENQUEUE_MIDDLEWARE))):
+        call = factory(call)
+    call(job)
+
+
+@lru_cache(maxsize=8)
+def _factories(paths: tuple[str, ...]) -> list[Callable]:
+    return [import_string(path) for path in paths]

@@ -98,13 +98,22 @@ def _tracer():
     return trace.get_tracer("jobs")
 
 
+def trace_enqueue(call_next):
+    """JOBS_ENQUEUE_MIDDLEWARE entry: `job.enqueue` around the insert (with tracing on)."""
+    if not _enabled:
+        return call_next
+
+    def call(job):
+        with enqueue_span(job):
+            call_next(job)
+
+    return call
+
+
 @contextlib.contextmanager
 def enqueue_span(job) -> Iterator[None]:
-    """`job.enqueue` around the enqueue's insert, a child of the request's span (or of the job's
-    trace id, when the caller has no span); its id is stored on the job as `trace_parent`."""
-    if not _enabled:
-        yield
-        return
+    """`job.enqueue`, a child of the request's span (or of the job's trace id, when the caller has no
+    span); its id is stored on the job as `trace_parent`."""
     from opentelemetry import trace
 
     context = None

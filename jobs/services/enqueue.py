@@ -15,7 +15,8 @@ from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.models import Job
 from jobs.registry import get_handler
 from jobs.services.wakeup import NOTIFY_SQL
-from jobs.tracing import enqueue_span, new_trace_id
+from jobs.middleware import enqueue_through
+from jobs.tracing import new_trace_id
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,7 @@ def job_enqueue(
     if spec.concurrency_limit:
         job.concurrency_key = f"{spec.name}:{spec.concurrency_key(args) if spec.concurrency_key else ''}"
         job.concurrency_limit = spec.concurrency_limit
-    with enqueue_span(job):
-        _insert(job)
+    enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
     transaction.on_commit(partial(metrics.job_enqueued, handler=job.handler, queue=job.queue))
     logger.info(
         "job enqueued",

@@ -80,3 +80,39 @@ def test_an_unknown_handler_still_fails_the_job_through_the_chain(db, settings):
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert job.error["type"] == "UnknownHandler"
+
+
+def stamp_tenant(call_next):
+    def call(job):
+        seen.append(("before", job.pk, job.handler))
+        call_next(job)
+        seen.append(("after", job.pk is not None))
+
+    return call
+
+
+def refuse_sleep(call_next):
+    def call(job):
+        if job.handler == "jobs.sleep":
+            from jobs.exceptions import PermissionDenied
+
+            raise PermissionDenied("no sleeping on weekends")
+        call_next(job)
+
+    return call
+
+
+def test_enqueue_middleware_wraps_the_insert(db, settings):
+    settings.JOBS_ENQUEUE_MIDDLEWARE = [f"{__name__}.stamp_tenant"]
+    job = services.job_enqueue(handler="jobs.noop")
+    assert seen == [("before", None, "jobs.noop"), ("after", True)]
+    assert Job.objects.filter(pk=job.pk).exists()
+
+
+def test_enqueue_middleware_may_refuse(db, settings):
+    from jobs.exceptions import PermissionDenied
+
+    settings.JOBS_ENQUEUE_MIDDLEWARE = [f"{__name__}.refuse_sleep"]
+    with pytest.raises(PermissionDenied):
+        services.job_enqueue(handler="jobs.sleep")
+    assert not Job.objects.exists()
