@@ -278,15 +278,25 @@ TASKS = {
     }
 }
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain, or json: one object per line
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Job lines end with [action=... job_id=... handler=... status=... trace_id=...] (config/logging.py).
     "filters": {"job_context": {"()": "config.logging.JobContextFilter"}},
     "formatters": {
-        "plain": {"()": "config.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {"()": "config.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["job_context"]}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["job_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django-q": {"level": env("DJANGO_Q_LOG_LEVEL", default="WARNING")}},
 }

@@ -75,3 +75,30 @@ def test_the_fields_come_before_a_traceback():
     first, *rest = PlainFormatter(FORMAT).format(record).splitlines()
     assert first == "ERROR x oops [job_id=7]"
     assert rest[-1] == "ValueError: bad"
+
+
+def test_json_lines_carry_the_same_fields(db, caplog):
+    import json
+
+    from config.logging import JsonFormatter
+
+    caplog.set_level(logging.INFO)
+    job = services.job_enqueue(handler="jobs.fail", args={"message": "boom", "permanent": True})
+    run(job.pk)
+    [record] = [r for r in caplog.records if getattr(r, "action", None) == "job.failed"]
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "ERROR" and entry["logger"] == "jobs.runner"
+    assert entry["message"] == "job failed after attempt 1 of 3: PermanentJobError: boom"
+    assert {k: entry[k] for k in ("action", "job_id", "handler", "status", "trace_id")} == {
+        "action": "job.failed", "job_id": job.pk, "handler": "jobs.fail", "status": "failed", "trace_id": job.trace_id,
+    }  # fmt: skip
+
+
+def test_log_format_is_checked_at_start():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOG_FORMAT": "xml"}
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "LOG_FORMAT must be plain or json" in done.stderr
