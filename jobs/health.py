@@ -34,8 +34,6 @@ def _migrations() -> str | None:
 
 
 def _workers() -> str | None:
-    if not settings.JOBS_REQUIRE_WORKERS:
-        return None
     since = timezone.now() - timedelta(seconds=settings.JOBS_STALE_SECONDS)
     if not Cluster.objects.filter(seen_at__gte=since).exists():
         return f"no cluster seen in the last {settings.JOBS_STALE_SECONDS:g} s"
@@ -46,15 +44,12 @@ CHECKS = {"database": _database, "migrations": _migrations, "workers": _workers}
 
 
 def readiness() -> dict:
-    """{"ready": bool, "checks": {name: "ok" | "skipped" | message}}. A check after a failed database
-    check is skipped: it would only fail the same way."""
+    """{"ready": bool, "checks": {name: "ok" | "skipped" | what failed}}. The checks after a failed one
+    are skipped (they would fail the same way), and so is `workers` without JOBS_REQUIRE_WORKERS."""
     checks: dict[str, str] = {}
-    ready = True
+    failed = False
     for name, check in CHECKS.items():
-        if not ready and name != "database":
-            checks[name] = "skipped"
-            continue
-        if name == "workers" and not settings.JOBS_REQUIRE_WORKERS:
+        if failed or (name == "workers" and not settings.JOBS_REQUIRE_WORKERS):
             checks[name] = "skipped"
             continue
         try:
@@ -62,5 +57,5 @@ def readiness() -> dict:
         except Exception as exc:  # an unreachable database, a broken migration graph: not ready, never a 500
             problem = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
         checks[name] = problem or "ok"
-        ready = ready and problem is None
-    return {"ready": ready, "checks": checks}
+        failed = problem is not None
+    return {"ready": not failed, "checks": checks}
