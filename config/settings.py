@@ -34,7 +34,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):  # the proxy sets X-Forwarded-Proto
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz?/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz?/?$", r"^readyz/?$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -227,6 +227,18 @@ JOBS_HANDLER_MODULES = env.list("JOBS_HANDLER_MODULES", default=[])
 JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=100)  # queued + running; 0: no cap
 JOBS_QUOTA_RETRY_AFTER = env.int("JOBS_QUOTA_RETRY_AFTER", default=30)
 JOBS_MAX_DELAY_SECONDS = env.int("JOBS_MAX_DELAY_SECONDS", default=365 * 86400)  # run_after / delay bound
+# Handler middleware (jobs/middleware.py), outermost first: each wraps every run of a handler.
+JOBS_MIDDLEWARE = ["jobs.middleware.log_context", "jobs.tracing.trace_run"]
+# The same around each enqueue's insert: `middleware(call_next) -> call(job)` (job not yet saved).
+JOBS_ENQUEUE_MIDDLEWARE = ["jobs.tracing.trace_enqueue"]
+# /readyz and `jobs_health` also require a cluster seen within JOBS_STALE_SECONDS (docs/OPERATIONS.md).
+JOBS_REQUIRE_WORKERS = env.bool("JOBS_REQUIRE_WORKERS", default=False)
+# /metrics answers a request bearing `Authorization: Bearer <METRICS_TOKEN>`, or a logged-in staff
+# user. Empty: staff only. Counters and histograms of several processes (gunicorn and qcluster
+# workers) add up when they share PROMETHEUS_MULTIPROC_DIR, read by prometheus-client itself.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # read by prometheus-client at import: an environment variable
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can
@@ -266,11 +278,25 @@ TASKS = {
     }
 }
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain, or json: one object per line
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Job lines end with [action=... job_id=... handler=... status=... trace_id=...] (config/logging.py).
+    "filters": {"job_context": {"()": "config.logging.JobContextFilter"}},
+    "formatters": {
+        "plain": {"()": "config.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["job_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django-q": {"level": env("DJANGO_Q_LOG_LEVEL", default="WARNING")}},
 }

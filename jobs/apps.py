@@ -10,7 +10,9 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jobs import checks, runner  # noqa: F401  (system checks; the worker's spawn hook)
+        from jobs import checks, runner, tracing  # noqa: F401  (system checks; the worker's spawn hook)
+
+        tracing.configure()  # OpenTelemetry, when the OTEL_* environment asks for it (docs/OPERATIONS.md)
 
         # Every app's `handlers` module registers its handlers, in web and worker processes alike.
         for config in apps.get_app_configs():

@@ -1,4 +1,4 @@
-"""Reads for the operator dashboard beside `jobs.stats.job_stats` (counts and queues): the chart of
+"""Reads for the operator dashboard beside `jobs.stats.job_stats` (counts and queues): what runs now, the chart of
 jobs finished per minute, the jobs waiting for their time, and the latest failures. Each is one
 query, the chart and failures over the (status, finished_at) index, so the page stays fast with
 millions of jobs (see the query budgets in tests/console)."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
@@ -63,3 +64,33 @@ def latest_failures(*, limit: int = 10) -> list[Job]:
             "id", "handler", "queue", "status", "error", "finished_at", "attempts", "max_attempts", "requested_by_id"
         )[:limit]
     )
+
+
+@dataclass(frozen=True)
+class RunningJob:
+    job: Job
+    elapsed: timedelta | None
+    heartbeat_age: timedelta | None
+    stale: bool
+
+
+def running_now(*, limit: int = 20, now: datetime | None = None) -> list[RunningJob]:
+    """Running jobs, longest running first, with how long since their worker's last heartbeat. One
+    query over the partial index of running jobs."""
+    now = now or timezone.now()
+    stale_after = timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    jobs = (
+        Job.objects.running()
+        .order_by("started_at", "id")
+        .only("id", "handler", "queue", "status", "worker", "started_at", "heartbeat_at", "progress", "attempts",
+              "max_attempts")[:limit]
+    )  # fmt: skip
+    return [
+        RunningJob(
+            job=job,
+            elapsed=now - job.started_at if job.started_at else None,
+            heartbeat_age=now - job.heartbeat_at if job.heartbeat_at else None,
+            stale=bool(job.heartbeat_at and now - job.heartbeat_at > stale_after),
+        )
+        for job in jobs
+    ]

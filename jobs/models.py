@@ -77,6 +77,8 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     trace_id = models.CharField(max_length=32, db_index=True)
+    # The span id of the enqueue's span when tracing is on: each attempt's span is its child.
+    trace_parent = models.CharField(max_length=16, blank=True, default="")
     reserved_by = models.CharField(max_length=200, blank=True, default="", help_text="the cluster holding it")
     worker = models.CharField(max_length=200, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)

@@ -26,11 +26,11 @@ from django.utils import timezone
 from django_q.exceptions import TimeoutException
 from django_q.signals import post_spawn
 
-from jobs import services
+from jobs import metrics, services
 from jobs.broker import cluster_id
 from jobs.context import JobContext
 from jobs.exceptions import JobCancelled, PermanentJobError, UnknownHandler
-from jobs.registry import get_handler
+from jobs.middleware import run_handler
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,13 +52,14 @@ def run(job_id: int) -> None:
         return
     extra = {"job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler}
     logger.info("job started", extra={"action": "job.started", **extra})
+    metrics.job_started(job)
+    began = time.monotonic()
     daemon = _worker_daemon if _worker_daemon and _worker_daemon.pid == os.getpid() else None
     if daemon:
         daemon.watch(job)
     try:
-        spec = get_handler(job.handler)
         with _timeout(job.timeout):
-            result = spec.func(JobContext(job), **job.args)
+            result = run_handler(JobContext(job))  # the handler inside JOBS_MIDDLEWARE
         outcome = partial(services.job_succeed, job=job, result=result)
     except JobCancelled:
         outcome = partial(services.job_finish_cancelled, job=job, message="stopped at a cancellation check")
@@ -76,7 +77,27 @@ def run(job_id: int) -> None:
         _with_database(outcome)
     except Exception as exc:  # the outcome itself cannot be stored (a result that is not JSON)
         _with_database(partial(services.job_fail, job=job, error=_error(exc)))
-    logger.info("job finished", extra={"action": "job.finished", "status": job.status, **extra})
+    outcome_name = OUTCOMES.get(job.status, "lost")
+    metrics.job_ended(job, outcome=outcome_name, seconds=time.monotonic() - began)
+    _log_outcome(job, outcome_name, extra)
+
+
+# The job's status once its attempt is recorded -> the outcome that logs and metrics name.
+OUTCOMES = {"succeeded": "succeeded", "failed": "failed", "queued": "retry", "cancelled": "cancelled"}
+_OUTCOME_LOGS = {
+    "succeeded": (logging.INFO, "job succeeded"),
+    "cancelled": (logging.INFO, "job cancelled"),
+    "retry": (logging.WARNING, "job attempt %(attempt)s of %(max)s failed, retry scheduled: %(error)s"),
+    "failed": (logging.ERROR, "job failed after attempt %(attempt)s of %(max)s: %(error)s"),
+    "lost": (logging.WARNING, "job outcome not recorded: the job is no longer this worker's"),
+}
+
+
+def _log_outcome(job, outcome: str, extra: dict) -> None:
+    level, message = _OUTCOME_LOGS[outcome]
+    error = job.error or {}
+    args = {"attempt": job.attempts, "max": job.max_attempts, "error": f"{error.get('type')}: {error.get('message')}"}
+    logger.log(level, message, args, extra={"action": f"job.{outcome}", "status": job.status, **extra})
 
 
 class JobTimeout(Exception):

@@ -3,6 +3,7 @@ service, and presents; who may see a job is the selectors' business, who may act
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -42,6 +43,10 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "failures": _with_permissions(dashboard.latest_failures(), request.user),
         "waiting": dashboard.next_waiting(),
         "clusters": broker.cluster_stats(),
+        "running": dashboard.running_now(),
+        "stale_seconds": f"{settings.JOBS_STALE_SECONDS:g}",
+        "stale": sum(q["stale"] for q in stats["queues"]),
+        "active": stats["status"]["queued"] + stats["status"]["reserved"] + stats["status"]["running"],
         "paused": [q for q in stats["queues"] if q["paused"]],
         "may_pause": request.user.has_perm("jobs.pause_queue"),
     }

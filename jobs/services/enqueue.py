@@ -3,15 +3,18 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jobs import metrics
 from jobs.admission import job_admit
 from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.models import Job
 from jobs.registry import get_handler
+from jobs.middleware import enqueue_through
 from jobs.services.wakeup import NOTIFY_SQL, notify_due
 from jobs.tracing import new_trace_id
 
@@ -64,7 +67,8 @@ def job_enqueue(
     if spec.concurrency_limit:
         job.concurrency_key = f"{spec.name}:{spec.concurrency_key(args) if spec.concurrency_key else ''}"
         job.concurrency_limit = spec.concurrency_limit
-    _insert(job)
+    enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
+    transaction.on_commit(partial(metrics.job_enqueued, handler=job.handler, queue=job.queue))
     logger.info(
         "job enqueued",
         extra={"action": "job.enqueued", "job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler},

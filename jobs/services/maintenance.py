@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs import metrics
 from jobs.models import Cluster, Job, JobEvent, Queue
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ def job_requeue_stale(*, now: datetime | None = None, limit: int = 100) -> int:
     recovered = 0
     for job in stale[:limit]:
         recovered += _recover(job, now=now)
+    if recovered:
+        metrics.REQUEUED.inc(recovered)
     return recovered
 
 
@@ -93,6 +96,7 @@ def job_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
             for pk, attempts in expired
         )
     if expired:
+        metrics.EXPIRED.inc(len(expired))
         logger.warning("jobs expired", extra={"action": "job.expired", "count": len(expired)})
     return len(expired)
 

@@ -1,4 +1,4 @@
-"""The dashboard's own reads: finished per minute (the chart) and the latest failures."""
+"""The dashboard's own reads: finished per minute (the chart), the latest failures, what runs now, and its banners."""
 
 from datetime import timedelta
 
@@ -47,3 +47,39 @@ def test_the_chart_draws_a_bar_per_busy_minute_scaled_to_the_peak(staff):
     assert html.count('<rect class="ok"') == 1 and html.count('<rect class="fail"') == 1
     assert 'height="120.0"' in html  # the peak minute fills the chart
     assert "peak 4/min" in html
+
+
+def test_running_now_shows_worker_elapsed_heartbeat_and_progress(admin_web, settings):
+    from django.urls import reverse
+
+    now = timezone.now()
+    beating = JobFactory(
+        status=Job.Status.RUNNING, worker="host-a:41", started_at=now - timedelta(minutes=3), heartbeat_at=now,
+        progress={"done": 30, "total": 120, "message": "chunk 3"}, handler="jobs.sleep",
+    )  # fmt: skip
+    dead = JobFactory(
+        status=Job.Status.RUNNING, worker="host-b:7", started_at=now - timedelta(minutes=10),
+        heartbeat_at=now - timedelta(seconds=settings.JOBS_STALE_SECONDS + 60),
+    )  # fmt: skip
+    html = admin_web.get(reverse("jobs:dashboard")).content.decode()
+    assert html.index(f'data-running="{dead.pk}"') < html.index(f'data-running="{beating.pk}"')  # longest first
+    row = html.split(f'data-running="{beating.pk}"')[1].split("</tr>")[0]
+    assert "host-a:41" in row and "3m00s" in row and 'value="25"' in row and "chunk 3" in row
+    stale_row = html.split(f'data-running="{dead.pk}"')[1].split("</tr>")[0]
+    assert "data-stale" in stale_row and "(stale)" in stale_row
+    assert 'data-banner="stale">1 running job stopped beating' in html
+
+
+def test_banners_say_when_no_cluster_is_alive(admin_web):
+    from django.urls import reverse
+
+    from jobs.models import Cluster
+
+    JobFactory.create_batch(2, status=Job.Status.QUEUED)
+    html = admin_web.get(reverse("jobs:dashboard")).content.decode()
+    assert 'data-banner="no-workers"' in html and "2 active jobs wait until one starts" in html
+    assert 'data-banner="stale"' not in html
+    assert "No job is running." in html
+    now = timezone.now()
+    Cluster.objects.create(id="h:1", host="h", pid=1, workers=2, started_at=now, seen_at=now)
+    assert 'data-banner="no-workers"' not in admin_web.get(reverse("jobs:dashboard")).content.decode()
