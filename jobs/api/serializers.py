@@ -2,21 +2,22 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from config.fields import StrictCharField, StrictFloatField
 from jobs.datetimes import check_offset
 from jobs.models import Job, JobEvent
 from jobs.selectors import job_wait_reason
 
 
 class JobEnqueueSerializer(serializers.Serializer):
-    handler = serializers.CharField(max_length=200)
+    handler = StrictCharField(max_length=200)
     args = serializers.DictField(required=False, default=dict)
-    queue = serializers.CharField(max_length=64, required=False)
+    queue = StrictCharField(max_length=64, required=False)
     priority = serializers.IntegerField(required=False, min_value=-100, max_value=100)
     max_attempts = serializers.IntegerField(required=False, min_value=1, max_value=100)
     timeout = serializers.IntegerField(required=False, min_value=1)  # max: get_fields
-    delay = serializers.FloatField(required=False, min_value=0)  # max: get_fields
+    delay = StrictFloatField(required=False, min_value=0)  # max: get_fields
     run_after = serializers.DateTimeField(required=False, validators=[check_offset])
-    unique_key = serializers.CharField(required=False, max_length=200, allow_blank=False)
+    unique_key = StrictCharField(required=False, max_length=200, allow_blank=False)
     deadline = serializers.DateTimeField(
         required=False, validators=[check_offset], help_text="not started by then: the job expires unrun"
     )
@@ -25,7 +26,7 @@ class JobEnqueueSerializer(serializers.Serializer):
         """The bounds that come from settings, read per request (and shown in the schema)."""
         fields = super().get_fields()
         fields["timeout"] = serializers.IntegerField(required=False, min_value=1, max_value=settings.JOBS_MAX_TIMEOUT)
-        fields["delay"] = serializers.FloatField(required=False, min_value=0, max_value=settings.JOBS_MAX_DELAY_SECONDS)
+        fields["delay"] = StrictFloatField(required=False, min_value=0, max_value=settings.JOBS_MAX_DELAY_SECONDS)
         return fields
 
     def validate(self, data: dict) -> dict:

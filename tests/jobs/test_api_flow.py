@@ -105,3 +105,19 @@ def test_only_operators_with_the_permission_pause_queues(who, api_client, db):
 def test_only_staff_list_queues(who, api_client):
     client = api_client if who == "user" else APIClient()
     assert client.get(QUEUES).status_code == (401 if who == "anonymous" else 403)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"handler": "jobs.noop", "unique_key": 7}, "unique_key"),
+        ({"handler": 7}, "handler"),
+        ({"handler": "jobs.noop", "queue": ["default"]}, "queue"),
+        ({"handler": "jobs.noop", "delay": False}, "delay"),
+    ],
+)
+def test_a_field_of_the_wrong_json_type_is_refused_not_converted(api_client, body, field):
+    response = api_client.post(JOBS, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Job.objects.exists()

@@ -119,6 +119,7 @@ def test_a_large_upload_is_spooled_to_disk_and_moved_into_storage(api_client, se
         ({"rows": [{"sku": "A"}], "chunk_size": "many"}, "chunk_size"),
         ({"rows": [{"sku": "A"}], "max_rows_per_second": -1}, "max_rows_per_second"),
         ({"rows": [{"sku": "A"}], "pause_seconds": 99999}, "pause_seconds"),
+        ({"rows": [{"sku": "A"}], "pause_seconds": False}, "pause_seconds"),
     ],
 )
 def test_bad_json_input_is_400_with_field_messages(api_client, body, field):

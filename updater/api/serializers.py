@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.fields import StrictFloatField
 from updater.models import Product
 
 
@@ -8,7 +9,7 @@ class UpdateOptionsSerializer(serializers.Serializer):
 
     chunk_size = serializers.IntegerField(required=False, help_text="Rows per transaction, 1 to 50000.")
     max_rows_per_second = serializers.IntegerField(required=False, help_text="Throttle; 0 (the default) means none.")
-    pause_seconds = serializers.FloatField(required=False, help_text="Seconds to pause between chunks, up to 3600.")
+    pause_seconds = StrictFloatField(required=False, help_text="Seconds to pause between chunks, up to 3600.")
 
 
 class UpdateCreateSerializer(UpdateOptionsSerializer):

@@ -82,7 +82,8 @@ class ProductPagination(StrictPageSizeMixin, CursorPagination):
 
 @extend_schema_view(
     get=extend_schema(operation_id="products_list", tags=["updater"],
-                      parameters=[OpenApiParameter("active", str, enum=["true", "false", "1", "0"])])
+                      parameters=[OpenApiParameter("active", str, enum=["true", "false", "1", "0", ""],
+                                                  description="empty: no filter, as when absent")])
 )
 class ProductListApi(generics.ListAPIView):
     """The catalogue in sku order; filter by sku, currency, active and updated_since (ISO 8601)."""
