@@ -227,6 +227,9 @@ JOBS_HANDLER_MODULES = env.list("JOBS_HANDLER_MODULES", default=[])
 JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=100)  # queued + running; 0: no cap
 JOBS_QUOTA_RETRY_AFTER = env.int("JOBS_QUOTA_RETRY_AFTER", default=30)
 JOBS_MAX_DELAY_SECONDS = env.int("JOBS_MAX_DELAY_SECONDS", default=365 * 86400)  # run_after / delay bound
+JOBS_IDEMPOTENCY_SECONDS = env.int("JOBS_IDEMPOTENCY_SECONDS", default=86400)  # how long an Idempotency-Key replays
+JOBS_BATCH_MAX_JOBS = env.int("JOBS_BATCH_MAX_JOBS", default=1000)  # POST /api/v1/jobs/batch/
+JOBS_BULK_MAX_JOBS = env.int("JOBS_BULK_MAX_JOBS", default=10000)  # bulk retry/cancel by filter, per call
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can

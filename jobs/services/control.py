@@ -6,12 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from jobs.exceptions import DuplicateJob, JobError, JobNotFound, JobStateConflict, PermissionDenied
 from jobs.models import Job, JobEvent
 from jobs.services.wakeup import notify_queue
-from jobs.permissions import job_check
+from jobs.permissions import job_check, job_may, job_may_see_all, jobs_visible
 
 
 @transaction.atomic
@@ -89,6 +90,7 @@ class BulkOutcome:
 
     done: int = 0
     skipped: Counter = field(default_factory=Counter)
+    matched: int | None = None  # by filter: how many jobs matched, of which at most the limit were tried
 
     def summary(self, verb: str) -> str:
         text = f"{verb} {self.done} job{'s' if self.done != 1 else ''}"
@@ -124,3 +126,27 @@ def job_cancel_many(*, jobs, by=None) -> BulkOutcome:
 def job_retry_many(*, jobs, by=None) -> BulkOutcome:
     """Retry each failed or cancelled job; count the others by reason."""
     return _many(job_retry, jobs, by)
+
+
+def job_retry_matching(*, jobs: QuerySet[Job], by=None, limit: int) -> BulkOutcome:
+    """Retry the failed, cancelled or expired jobs among `jobs` that `by` may see, oldest first and at
+    most `limit` of them; `matched` counts them all. Raises PermissionDenied when `by` sees every job
+    but lacks jobs.retry_job (an owner acts on their own jobs); the others are counted as `job_retry_many`."""
+    return _matching("retry", job_retry_many, jobs.filter(status__in=Job.RETRYABLE), by, limit)
+
+
+def job_cancel_matching(*, jobs: QuerySet[Job], by=None, limit: int) -> BulkOutcome:
+    """Cancel the queued, reserved or running (not yet asked to stop) jobs among `jobs`, as
+    `job_retry_matching` retries, with jobs.cancel_job."""
+    active = jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.RUNNING, cancel_requested_at__isnull=False)
+    return _matching("cancel", job_cancel_many, active, by, limit)
+
+
+def _matching(action: str, many, jobs: QuerySet[Job], by, limit: int) -> BulkOutcome:
+    if by is not None and (not by.is_authenticated or (job_may_see_all(by) and not job_may(by, action))):
+        raise PermissionDenied(f"You do not have permission to {action} jobs.")
+    jobs = jobs_visible(jobs, user=by)
+    matched = jobs.count()
+    outcome = many(jobs=jobs.order_by("id")[:limit], by=by)
+    outcome.matched = matched
+    return outcome
