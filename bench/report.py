@@ -10,6 +10,7 @@ from bench import charts, targets
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 FIRST_RUN = ANALYSIS.with_name("first_run.md")
 TASKS_ENQUEUE = Path(__file__).resolve().parent / "tasks_enqueue.md"  # written by bench/tasks_enqueue.py --write
+BATCH_ENQUEUE = Path(__file__).resolve().parent / "batch_enqueue.md"  # written by bench/batch_enqueue.py --write
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -52,6 +53,8 @@ def render(results: dict, *, out_dir: Path, link: str = "bench/") -> str:
         parts += ["## First run: `make run` from a fresh clone", "", FIRST_RUN.read_text().strip(), ""]
     if TASKS_ENQUEUE.exists():
         parts += [TASKS_ENQUEUE.read_text().strip(), ""]
+    if BATCH_ENQUEUE.exists():
+        parts += [BATCH_ENQUEUE.read_text().strip(), ""]
     if ANALYSIS.exists():
         parts += ["## Analysis of the misses, and what would close them", "", ANALYSIS.read_text().strip(), ""]
     return "\n".join(parts) + "\n"

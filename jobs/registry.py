@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -68,7 +69,7 @@ class HandlerSpec:
         if self.validate is not None:
             return self.validate(args)
         try:
-            inspect.signature(self.func).bind(None, **args)
+            _signature(self.func).bind(None, **args)
         except TypeError as exc:
             raise InvalidJob({"args": [str(exc)]}) from None
         hints = _hints(self.func)
@@ -78,6 +79,12 @@ class HandlerSpec:
         return args
 
 
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
+
+
+@functools.lru_cache(maxsize=1024)
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(func)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 
 from jobs.admission import job_check_quota
 from jobs.exceptions import DomainError, InvalidJob, JobStateConflict, PermissionDenied
@@ -71,7 +71,8 @@ def _check_unique(jobs: list[Job]) -> None:
 
 
 def _insert_many(jobs: list[Job]) -> None:
-    params = [value for job in jobs for value in job_row_params(job)]
+    conn = connections[DEFAULT_DB_ALIAS]
+    params = [value for job in jobs for value in job_row_params(job, conn)]
     try:
         with transaction.atomic(), connection.cursor() as cursor:  # a savepoint, as for one job
             cursor.execute(job_insert_sql(len(jobs)), params)

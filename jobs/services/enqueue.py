@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from jobs.admission import job_admit
@@ -133,9 +133,11 @@ def _insert_row(job: Job) -> None:
     job._state.adding, job._state.db = False, connection.alias
 
 
-def job_row_params(job: Job) -> list:
-    """The values of `job`'s row, in the order of `job_insert_sql`'s columns."""
-    return [field.get_db_prep_save(field.pre_save(job, True), connection) for field in _FIELDS]
+def job_row_params(job: Job, conn=None) -> list:
+    """The values of `job`'s row, in the order of `job_insert_sql`'s columns (`conn`: the connection
+    itself rather than its thread-local proxy, which costs a lookup per value)."""
+    conn = conn or connections[DEFAULT_DB_ALIAS]
+    return [field.get_db_prep_save(field.pre_save(job, True), conn) for field in _FIELDS]
 
 
 def job_insert_sql(rows: int) -> str:
