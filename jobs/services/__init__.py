@@ -5,6 +5,7 @@ database settles races. The Job table is the queue: enqueueing is its INSERT."""
 from jobs.services.batch import job_enqueue_many
 from jobs.services.claim import RateLimit, job_next_due, job_reserve, job_start
 from jobs.services.control import (
+    job_bulk_candidates,
     job_cancel,
     job_cancel_matching,
     job_cancel_many,
@@ -37,6 +38,7 @@ __all__ = [
     "cluster_report",
     "idempotency_prune",
     "job_build",
+    "job_bulk_candidates",
     "job_cancel",
     "job_cancel_many",
     "job_cancel_matching",

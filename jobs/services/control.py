@@ -132,20 +132,29 @@ def job_retry_matching(*, jobs: QuerySet[Job], by=None, limit: int) -> BulkOutco
     """Retry the failed, cancelled or expired jobs among `jobs` that `by` may see, oldest first and at
     most `limit` of them; `matched` counts them all. Raises PermissionDenied when `by` sees every job
     but lacks jobs.retry_job (an owner acts on their own jobs); the others are counted as `job_retry_many`."""
-    return _matching("retry", job_retry_many, jobs.filter(status__in=Job.RETRYABLE), by, limit)
+    return _matching("retry", job_retry_many, jobs, by, limit)
 
 
 def job_cancel_matching(*, jobs: QuerySet[Job], by=None, limit: int) -> BulkOutcome:
     """Cancel the queued, reserved or running (not yet asked to stop) jobs among `jobs`, as
     `job_retry_matching` retries, with jobs.cancel_job."""
-    active = jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.RUNNING, cancel_requested_at__isnull=False)
-    return _matching("cancel", job_cancel_many, active, by, limit)
+    return _matching("cancel", job_cancel_many, jobs, by, limit)
+
+
+def job_bulk_candidates(*, action: str, jobs: QuerySet[Job], by=None) -> QuerySet[Job]:
+    """The jobs among `jobs` that a bulk `action` ("retry" or "cancel") by `by` would try: those `by`
+    may see, in a state the action takes. Raises PermissionDenied as `job_retry_matching` does."""
+    if by is not None and (not by.is_authenticated or (job_may_see_all(by) and not job_may(by, action))):
+        raise PermissionDenied(f"You do not have permission to {action} jobs.")
+    if action == "retry":
+        jobs = jobs.filter(status__in=Job.RETRYABLE)
+    else:
+        jobs = jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.RUNNING, cancel_requested_at__isnull=False)
+    return jobs_visible(jobs, user=by)
 
 
 def _matching(action: str, many, jobs: QuerySet[Job], by, limit: int) -> BulkOutcome:
-    if by is not None and (not by.is_authenticated or (job_may_see_all(by) and not job_may(by, action))):
-        raise PermissionDenied(f"You do not have permission to {action} jobs.")
-    jobs = jobs_visible(jobs, user=by)
+    jobs = job_bulk_candidates(action=action, jobs=jobs, by=by)
     matched = jobs.count()
     outcome = many(jobs=jobs.order_by("id")[:limit], by=by)
     outcome.matched = matched
