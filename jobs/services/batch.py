@@ -3,15 +3,17 @@ INSERT in the caller's transaction, all or nothing."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
+from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 
 from jobs.admission import job_check_quota
 from jobs.exceptions import DomainError, InvalidJob, JobStateConflict, PermissionDenied
 from jobs.models import Job
-from jobs.services.enqueue import job_build, job_insert_sql, job_row_params
+from jobs.services.enqueue import JOB_FIELDS, job_build, job_insert_sql, job_row_params
 from jobs.services.wakeup import notify_queues
 from jobs.tracing import new_trace_id
 
@@ -50,6 +52,27 @@ def job_enqueue_many(*, jobs: list[dict], requested_by=None, trace_id: str | Non
     return built
 
 
+def _recordset_insert(jobs: list[Job], conn) -> tuple[str, list]:
+    """PostgreSQL: the rows as one JSON parameter, `INSERT ... SELECT ... FROM jsonb_to_recordset(...)`.
+    Still one multi-row INSERT, but its text is the same for any batch size (a VALUES list of 24,000
+    placeholders costs more to build and parse than the rows do to insert)."""
+    columns = ", ".join(field.column for field in JOB_FIELDS)
+    types = ", ".join(f"{field.column} {field.db_type(conn)}" for field in JOB_FIELDS)
+    sql = (f"INSERT INTO {Job._meta.db_table} ({columns}) SELECT {columns} "
+           f"FROM jsonb_to_recordset(%s::jsonb) AS r({types}, n integer) ORDER BY n RETURNING id")  # fmt: skip
+    rows = []
+    for index, job in enumerate(jobs):
+        row = {field.column: field.value_from_object(job) for field in JOB_FIELDS}
+        rows.append({**{name: value for name, value in row.items() if value is not None}, "n": index})
+    return sql, [json.dumps(rows, default=_json_default)]
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def _check_unique(jobs: list[Job]) -> None:
     """Refuse unique keys held by an active job or given twice in the batch (the index has the last word)."""
     indexes = defaultdict(list)
@@ -72,10 +95,13 @@ def _check_unique(jobs: list[Job]) -> None:
 
 def _insert_many(jobs: list[Job]) -> None:
     conn = connections[DEFAULT_DB_ALIAS]
-    params = [value for job in jobs for value in job_row_params(job, conn)]
+    if conn.vendor == "postgresql":
+        sql, params = _recordset_insert(jobs, conn)
+    else:
+        sql, params = job_insert_sql(len(jobs)), [value for job in jobs for value in job_row_params(job, conn)]
     try:
         with transaction.atomic(), connection.cursor() as cursor:  # a savepoint, as for one job
-            cursor.execute(job_insert_sql(len(jobs)), params)
+            cursor.execute(sql, params)
             ids = [row[0] for row in cursor.fetchall()]
     except IntegrityError:
         raise DuplicateJobs("An active job took one of these unique keys meanwhile; none was enqueued.") from None

@@ -114,7 +114,7 @@ def _insert(job: Job) -> None:
         raise
 
 
-_FIELDS = [field for field in Job._meta.concrete_fields if not field.primary_key]
+JOB_FIELDS = _FIELDS = [field for field in Job._meta.concrete_fields if not field.primary_key]
 _INSERT_HEAD = f"INSERT INTO {Job._meta.db_table} ({', '.join(field.column for field in _FIELDS)}) VALUES "
 _ROW = f"({', '.join(['%s'] * len(_FIELDS))})"
 _INSERT_SQL = f"{_INSERT_HEAD}{_ROW} RETURNING id"

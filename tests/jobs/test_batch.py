@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -160,3 +163,19 @@ def test_handlers_are_not_unique_by_args_by_default(user):
     services.job_enqueue(handler="jobs.noop", requested_by=user)
     assert list(Job.objects.values_list("unique_key", flat=True)) == [None, None]
 
+
+
+def test_every_field_of_every_job_is_stored_as_built(user):
+    run_after = timezone.now() + timedelta(minutes=5, microseconds=123)
+    items = [
+        {"handler": "jobs.noop"},
+        {"handler": "jobs.noop", "queue": "default", "priority": -3, "max_attempts": 7, "timeout": 11,
+         "run_after": run_after, "deadline": run_after + timedelta(hours=1), "unique_key": "u"},
+    ]  # fmt: skip
+    jobs = services.job_enqueue_many(jobs=items, requested_by=user)
+    fields = [field.attname for field in Job._meta.concrete_fields]
+    for job in jobs:
+        stored = Job.objects.get(pk=job.pk)
+        assert {name: getattr(stored, name) for name in fields} == {name: getattr(job, name) for name in fields}
+    assert Job.objects.filter(result__isnull=True, error__isnull=True, deadline__isnull=True).count() == 1
+    assert [job.pk for job in jobs] == sorted(job.pk for job in jobs)
