@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from jobs import services
+from jobs.exceptions import InvalidJob
 from jobs.models import IdempotencyRecord, Job
 from jobs.services import idempotency
 from jobs.services.idempotency import idempotency_prune
@@ -168,33 +170,28 @@ def test_a_multipart_feed_file_replays_and_another_file_is_a_422(feed_client):
     assert Job.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_requests_with_one_key_create_one_job(settings):
-    """The second request misses the first one's uncommitted record, so it must wait on the unique
-    index (PostgreSQL) or the write lock (SQLite) and then replay the committed answer."""
-    settings.API_THROTTLE_ENQUEUE = ""  # its counter is a write to the database cache: it would wait first
-    user = UserFactory()
-    first_in_work = threading.Event()
-    second_looked = threading.Event()
-    real_stored = idempotency._stored
-    real_run_work = []
+def race(user, *, first_fails: bool = False) -> dict:
+    """Two requests with one key: the first inserts its record and its job, then holds its transaction
+    open until the second has looked for a stored answer and found none; the second must then wait on
+    the unique index (PostgreSQL) or the write lock (SQLite). `first_fails`: the first then raises."""
+    first_in_work, second_looked = threading.Event(), threading.Event()
+    real_stored, real_enqueue = idempotency._stored, services.job_enqueue
 
     def stored(**kwargs):
         answer = real_stored(**kwargs)
-        if threading.current_thread().name == "second" and not second_looked.is_set():
-            second_looked.set()  # the second request found nothing: the first has not committed
+        if threading.current_thread().name == "second":
+            second_looked.set()
         return answer
 
     def enqueue_and_hold(**kwargs):
-        job = real_run_work[0](**kwargs)
+        job = real_enqueue(**kwargs)
         if threading.current_thread().name == "first":
             first_in_work.set()
             assert second_looked.wait(timeout=30)
+            if first_fails:
+                raise InvalidJob({"args": ["failed on purpose"]})
         return job
 
-    from jobs import services
-
-    real_run_work.append(services.job_enqueue)
     answers = {}
 
     def request(name: str) -> None:
@@ -213,8 +210,26 @@ def test_two_concurrent_requests_with_one_key_create_one_job(settings):
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
+    return answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_requests_with_one_key_create_one_job(settings):
+    settings.API_THROTTLE_ENQUEUE = ""  # its counter is a write to the database cache: it would wait first
+    answers = race(UserFactory())
     assert answers["first"].status_code == answers["second"].status_code == 202
     assert answers["second"].json() == answers["first"].json()
     assert answers["second"]["Idempotent-Replayed"] == "true"
     assert Job.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_first_of_two_concurrent_requests_fails_the_second_does_the_work(settings):
+    settings.API_THROTTLE_ENQUEUE = ""
+    answers = race(UserFactory(), first_fails=True)
+    assert answers["first"].status_code == 400
+    assert answers["second"].status_code == 202
+    assert "Idempotent-Replayed" not in answers["second"]
+    assert list(Job.objects.values_list("pk", flat=True)) == [answers["second"].json()["id"]]
     assert IdempotencyRecord.objects.count() == 1
