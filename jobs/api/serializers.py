@@ -163,6 +163,8 @@ class JobMatchSerializer(serializers.Serializer):
         unknown = sorted(set(data) - set(self.FILTERS))
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        if hasattr(data, "getlist"):  # a form body: status may repeat
+            data = {name: data.getlist(name) if name == "status" else data.get(name) for name in data}
         query = {name: value for name, value in data.items() if value not in (None, "", [])}
         if not query:
             raise serializers.ValidationError(

@@ -136,3 +136,10 @@ def test_a_bad_filter_is_a_400_naming_the_field(api_client, body, field):
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert statuses() == [FAILED]
+
+
+def test_a_form_body_works_too(api_client):
+    JobFactory(status=FAILED, requested_by=api_client.user)
+    JobFactory(status=Job.Status.CANCELLED, requested_by=api_client.user)
+    response = api_client.post(RETRY, {"status": ["failed", "cancelled"]})
+    assert response.status_code == 202 and response.json()["done"] == 2
