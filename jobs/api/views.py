@@ -89,8 +89,10 @@ class JobBatchEnqueueApi(APIView):
             requested_by=request.user,
             trace_id=trace_id_from_traceparent(request.headers.get("traceparent")),
         )
+        url = request.build_absolute_uri(reverse("api:job-detail", args=[0]))  # once, not a reverse per job
+        head, tail = url.rsplit("/0/", 1)
         for job in jobs:
-            job.status_url = request.build_absolute_uri(reverse("api:job-detail", args=[job.pk]))
+            job.status_url = f"{head}/{job.pk}/{tail}"
         data = JobBatchAcceptedSerializer({"trace_id": jobs[0].trace_id, "jobs": jobs}).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
 

@@ -137,7 +137,9 @@ def job_row_params(job: Job, conn=None) -> list:
     """The values of `job`'s row, in the order of `job_insert_sql`'s columns (`conn`: the connection
     itself rather than its thread-local proxy, which costs a lookup per value)."""
     conn = conn or connections[DEFAULT_DB_ALIAS]
-    return [field.get_db_prep_save(field.pre_save(job, True), conn) for field in _FIELDS]
+    values = [field.pre_save(job, True) for field in _FIELDS]
+    # None is NULL for every column here (the JSON ones included: null=True), so it skips the preparing.
+    return [None if value is None else field.get_db_prep_save(value, conn) for field, value in zip(_FIELDS, values)]
 
 
 def job_insert_sql(rows: int) -> str:
