@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from jobs.models import Job
+from jobs.models import Job, JobEvent
 from tests.factories import JobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,9 @@ def test_retry_by_filter_retries_the_matching_failed_jobs_and_counts(api_client)
     assert response.status_code == 202
     assert response.json() == {"matched": 2, "limit": 10000, "done": 2, "skipped": {}}
     assert statuses() == [QUEUED, QUEUED, FAILED, QUEUED]
+    events = JobEvent.objects.filter(kind=JobEvent.Kind.RETRIED)
+    assert sorted(events.values_list("actor", flat=True)) == [api_client.user.pk] * 2
+    assert Job.objects.filter(status=QUEUED, attempts=0, error__isnull=True, finished_at__isnull=True).count() == 3
 
 
 def test_cancel_by_filter_cancels_the_active_jobs_of_a_queue(api_client):
@@ -54,6 +57,8 @@ def test_cancel_by_filter_cancels_the_active_jobs_of_a_queue(api_client):
     assert response.json()["matched"] == 2 and response.json()["done"] == 2
     assert statuses() == [Job.Status.CANCELLED, RUNNING, FAILED]
     assert Job.objects.filter(status=RUNNING, cancel_requested_at__isnull=False).count() == 1
+    kinds = sorted(JobEvent.objects.values_list("kind", flat=True))
+    assert kinds == [JobEvent.Kind.CANCEL_REQUESTED, JobEvent.Kind.CANCELLED]
 
 
 def test_a_time_range_selects_by_creation(api_client):
@@ -143,3 +148,15 @@ def test_a_form_body_works_too(api_client):
     JobFactory(status=Job.Status.CANCELLED, requested_by=api_client.user)
     response = api_client.post(RETRY, {"status": ["failed", "cancelled"]})
     assert response.status_code == 202 and response.json()["done"] == 2
+
+
+def test_jobs_are_taken_in_chunks_and_all_counted(api_client, monkeypatch):
+    from jobs.services import control
+
+    monkeypatch.setattr(control, "MATCHING_CHUNK", 2)
+    for _ in range(5):
+        JobFactory(status=FAILED, requested_by=api_client.user)
+    JobFactory(status=FAILED, unique_key="k", requested_by=api_client.user)
+    JobFactory(status=QUEUED, unique_key="k", requested_by=api_client.user)
+    response = api_client.post(RETRY, {"status": "failed"}, format="json")
+    assert response.json() == {"matched": 6, "limit": 10000, "done": 5, "skipped": {"unique key taken": 1}}
