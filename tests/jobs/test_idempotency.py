@@ -233,3 +233,10 @@ def test_when_the_first_of_two_concurrent_requests_fails_the_second_does_the_wor
     assert "Idempotent-Replayed" not in answers["second"]
     assert list(Job.objects.values_list("pk", flat=True)) == [answers["second"].json()["id"]]
     assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_malformed_body_with_a_key_is_a_400_and_stores_nothing(api_client):
+    response = api_client.post(LIST, "{not json", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 400
+    assert not IdempotencyRecord.objects.exists()
