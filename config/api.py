@@ -110,6 +110,7 @@ _REASONS = {
     "409": "The job's state forbids it, or an active job holds the unique key.",
     "413": "The body, or the feed, is over its limit.",
     "415": "Unsupported content type.",
+    "422": "The Idempotency-Key was used for a different request.",
     "429": "Throttled, or too many active jobs (Retry-After).",
     "503": "The database is unavailable (Retry-After).",
 }
@@ -125,8 +126,12 @@ def _error_codes(path: str, method: str) -> set[str]:
         codes.add("400")  # filters
     if method == "post" and not path.endswith(("/retry/", "/cancel/")):
         codes |= {"400", "413", "415", "429"}
-    if method == "post" and (path.endswith(("/retry/", "/cancel/")) or path.endswith("/jobs/")):
+    if method == "post" and (path.endswith(("/retry/", "/cancel/")) or path.endswith(("/jobs/", "/jobs/batch/"))):
         codes.add("409")
+    if method == "post" and path.endswith(("/jobs/retry/", "/jobs/cancel/")):
+        codes.add("400")  # the filter body
+    if method == "post" and path.endswith(("/jobs/", "/jobs/batch/", "/updates/")):
+        codes.add("422")  # an Idempotency-Key reused with another request
     if method == "post" and "/updates/" in path:
         codes.add("403")
     return codes

@@ -239,6 +239,9 @@ JOBS_REQUIRE_WORKERS = env.bool("JOBS_REQUIRE_WORKERS", default=False)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # read by prometheus-client at import: an environment variable
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+JOBS_IDEMPOTENCY_SECONDS = env.int("JOBS_IDEMPOTENCY_SECONDS", default=86400)  # how long an Idempotency-Key replays
+JOBS_BATCH_MAX_JOBS = env.int("JOBS_BATCH_MAX_JOBS", default=1000)  # POST /api/v1/jobs/batch/
+JOBS_BULK_MAX_JOBS = env.int("JOBS_BULK_MAX_JOBS", default=10000)  # bulk retry/cancel by filter, per call
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can

@@ -16,14 +16,17 @@ from jobs.permissions import handler_check_enqueue
 from jobs.registry import HandlerSpec
 
 
-def job_admit(*, spec: HandlerSpec, user, run_after: datetime | None = None, delay: float | None = None) -> None:
+def job_admit(
+    *, spec: HandlerSpec, user, run_after: datetime | None = None, delay: float | None = None, quota: bool = True
+) -> None:
     """Raise PermissionDenied (403), InvalidJob on `run_after`/`delay` beyond
     settings.JOBS_MAX_DELAY_SECONDS (400), or QuotaExceeded (429) when the user already has
     settings.JOBS_MAX_ACTIVE_PER_USER queued or running jobs. The system (user None) and
-    superusers have no cap."""
+    superusers have no cap. A batch passes `quota=False` and checks the quota once for all its jobs."""
     handler_check_enqueue(user=user, spec=spec)
     job_check_start(run_after=run_after, delay=delay)
-    job_check_quota(user=user)
+    if quota:
+        job_check_quota(user=user)
 
 
 def job_check_start(*, run_after: datetime | None, delay: float | None) -> None:
@@ -41,14 +44,16 @@ def job_check_start(*, run_after: datetime | None, delay: float | None) -> None:
             raise InvalidJob({"run_after": [f"Must be at most {limit} seconds from now."]})
 
 
-def job_check_quota(*, user) -> None:
+def job_check_quota(*, user, adding: int = 1) -> None:
+    """Raise QuotaExceeded when `adding` more jobs would take `user` over their cap of active jobs."""
     cap = settings.JOBS_MAX_ACTIVE_PER_USER
     if user is None or not user.is_authenticated or user.is_superuser or not cap:
         return
     # A soft cap: two requests racing may both pass; it bounds abuse, not an exact count.
     active = Job.objects.active().filter(requested_by=user)[:cap].count()
-    if active >= cap:
+    if active + adding > cap:
+        more = f"; {adding} more would pass the cap of {cap}" if adding > 1 else ", the most allowed"
         raise QuotaExceeded(
-            f"You have {active} queued or running jobs, the most allowed; wait for some to finish.",
+            f"You have {active} queued or running jobs{more}; wait for some to finish.",
             retry_after=settings.JOBS_QUOTA_RETRY_AFTER,
         )

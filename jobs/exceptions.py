@@ -92,6 +92,24 @@ class PayloadTooLarge(DomainError):
         super().__init__(message, errors={field: [message]} if field else None)
 
 
+class IdempotencyKeyInvalid(DomainError):
+    """An `Idempotency-Key` header that is empty, longer than 255 characters or not printable ASCII."""
+
+    status, code = 400, "invalid"
+
+    def __init__(self, message: str):
+        super().__init__(message, errors={"Idempotency-Key": [message]})
+
+
+class IdempotencyKeyReused(DomainError):
+    """An `Idempotency-Key` already answered a different request (another body or endpoint)."""
+
+    status, code = 422, "idempotency_key_reused"
+
+    def __init__(self, message: str):
+        super().__init__(message, errors={"Idempotency-Key": [message]})
+
+
 class PermanentJobError(Exception):
     """Raised by a handler for input no retry can fix: the job fails at once."""
 

@@ -222,3 +222,23 @@ class Cluster(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to a POST that carried an `Idempotency-Key`, stored in the transaction that did
+    the work, so a retried request is answered with it instead of doing the work twice. One row per
+    user and key; rows older than settings.JOBS_IDEMPOTENCY_SECONDS are ignored and pruned."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of the method, path and body")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True, blank=True)
+    location = models.CharField(max_length=2000, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_one_per_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

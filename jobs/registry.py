@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import inspect
+import json
 import random
 import types
 import typing
@@ -46,6 +49,15 @@ class HandlerSpec:
     deadline: float | None
     description: str
     enqueue_permission: str | Callable[[Any], bool] = AUTHENTICATED
+    unique_by_args: bool = False
+
+    def args_unique_key(self, args: dict) -> str | None:
+        """For a `unique_by_args` handler, the unique key its jobs get when the caller gives none:
+        the handler's name and the sha256 of its arguments in canonical JSON (fits the 200-character column)."""
+        if not self.unique_by_args:
+            return None
+        canonical = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return f"{self.name[:135]}:{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
 
     def clean_args(self, args: dict) -> dict:
         """The handler's own validator when it has one, else the function's keyword signature and
@@ -57,7 +69,7 @@ class HandlerSpec:
         if self.validate is not None:
             return self.validate(args)
         try:
-            inspect.signature(self.func).bind(None, **args)
+            _signature(self.func).bind(None, **args)
         except TypeError as exc:
             raise InvalidJob({"args": [str(exc)]}) from None
         hints = _hints(self.func)
@@ -67,6 +79,12 @@ class HandlerSpec:
         return args
 
 
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
+
+
+@functools.lru_cache(maxsize=1024)
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(func)
@@ -167,6 +185,7 @@ def register_handler(
     deadline: float | None = None,
     enqueue_permission: str | Callable[[Any], bool] = AUTHENTICATED,
     description: str | None = None,
+    unique_by_args: bool = False,
 ) -> HandlerSpec:
     """Register `func(ctx, **args)` as the handler `name`; raises ValueError when another function holds
     the name. Options left None take the settings' defaults.
@@ -176,7 +195,9 @@ def register_handler(
     `rate_limit=(n, seconds)` allows at most n starts per window over all clusters; `deadline`
     (seconds after a job is due) expires a job that could not start in time.
     `enqueue_permission` says who may enqueue it (AUTHENTICATED, STAFF, "app.codename" or a
-    function of the user); the system (commands, handlers) always may."""
+    function of the user); the system (commands, handlers) always may. `unique_by_args=True` gives
+    each job without an explicit `unique_key` one derived from its arguments, so an identical job
+    cannot be enqueued while one is active (DuplicateJob, 409)."""
     if rate_limit is not None and not (rate_limit[0] >= 1 and rate_limit[1] > 0):
         raise ValueError(f"handler {name!r}: rate_limit is (starts >= 1, seconds > 0)")
     existing = _registry.get(name)
@@ -197,6 +218,7 @@ def register_handler(
         deadline=deadline,
         description=description if description is not None else (inspect.getdoc(func) or "").split("\n")[0],
         enqueue_permission=enqueue_permission,
+        unique_by_args=unique_by_args,
     )
     return spec
 

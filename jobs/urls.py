@@ -12,6 +12,7 @@ urlpatterns = [
     path("list/", views.job_list_page, name="list"),
     path("live/", views.job_list_live, name="list-live"),
     path("bulk/", views.job_bulk_action, name="bulk"),
+    path("bulk/matching/", views.job_bulk_matching_action, name="bulk-matching"),
     path("<int:pk>/", views.job_detail_page, name="detail"),
     path("<int:pk>/live/", views.job_detail_live, name="detail-live"),
     path("<int:pk>/retry/", views.job_retry_action, name="retry"),

@@ -6,17 +6,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jobs import broker, dashboard, selectors, services
 from jobs.console import BadCursor, JobPageFilter, keyset_page, may_act, related_jobs
-from jobs.exceptions import DomainError, JobNotFound, JobStateConflict
+from jobs.exceptions import DomainError, JobNotFound, JobStateConflict, PermissionDenied
 from jobs.models import Job, JobEvent
 from jobs.permissions import job_may_see_all
 from jobs.stats import job_stats
@@ -25,6 +25,7 @@ from jobs.templatetags.console import badge_context, run_time
 LIVE_MAX_IDS = 100
 BULK_MAX_IDS = 100
 BULK_VERBS = {"retry": "Retried", "cancel": "Cancelled"}
+FILTER_FIELDS = ("status", "handler", "queue", "q", "trace_id", "created_after", "created_before")
 
 
 @require_GET
@@ -68,6 +69,7 @@ def job_list_page(request: HttpRequest) -> HttpResponse:
         return render(request, "jobs/list.html", context, status=400)
     query = request.GET.copy()
     query.pop("before", None)
+    context["filter_query"] = _filter_query(request.GET).urlencode()
     context["jobs"] = _with_permissions(page.jobs, request.user)
     context["first_url"] = f"?{query.urlencode()}" if "before" in request.GET else None
     if page.next_cursor:
@@ -180,6 +182,55 @@ def job_bulk_action(request: HttpRequest) -> HttpResponse:
     else:
         _bulk(request, action, {int(part) for part in raw_ids})
     return redirect(back)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def job_bulk_matching_action(request: HttpRequest) -> HttpResponse:
+    """Retry or cancel every job matching the list's filter (`action` and the filter's fields): GET
+    shows how many and asks; a POST with `confirm=1` acts (at most JOBS_BULK_MAX_JOBS), by the same
+    service and rules as POST /api/v1/jobs/retry/ and /cancel/."""
+    data = request.POST if request.method == "POST" else request.GET
+    action, query = data.get("action", ""), _filter_query(data)
+    back = f"{reverse('jobs:list')}?{query.urlencode()}"
+    jobs = JobPageFilter(query, queryset=selectors.job_list(user=request.user))
+    if action not in BULK_VERBS:
+        messages.error(request, "Choose retry or cancel.")
+    elif not query:
+        messages.error(request, "Filter the list first: bulk actions act on the jobs matching a filter.")
+    elif not jobs.is_valid():
+        messages.error(request, "The filter is not valid; correct it on the list first.")
+    else:
+        try:
+            if request.method == "POST" and data.get("confirm") == "1":
+                _bulk_matching(request, action, jobs.qs)
+            else:
+                candidates = services.job_bulk_candidates(action=action, jobs=jobs.qs, by=request.user)
+                context = {"action": action, "count": candidates.count(), "limit": settings.JOBS_BULK_MAX_JOBS,
+                           "fields": list(query.lists()), "back": back}  # fmt: skip
+                return render(request, "jobs/bulk_confirm.html", context)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+    return redirect(back)
+
+
+def _bulk_matching(request: HttpRequest, action: str, jobs) -> None:
+    many = services.job_retry_matching if action == "retry" else services.job_cancel_matching
+    outcome = many(jobs=jobs, by=request.user, limit=settings.JOBS_BULK_MAX_JOBS)
+    text = outcome.summary(BULK_VERBS[action])
+    if outcome.matched > settings.JOBS_BULK_MAX_JOBS:
+        text += f" {outcome.matched} matched; at most {settings.JOBS_BULK_MAX_JOBS} are done at once: repeat for the rest."
+    messages.add_message(request, messages.SUCCESS if outcome.done else messages.WARNING, text)
+
+
+def _filter_query(data: QueryDict) -> QueryDict:
+    """The list filter's non-empty fields of `data`, nothing else."""
+    query = QueryDict(mutable=True)
+    for name in FILTER_FIELDS:
+        values = [value for value in data.getlist(name) if value.strip()]
+        if values:
+            query.setlist(name, values)
+    return query
 
 
 def _is_job_id(text: str) -> bool:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from config.fields import StrictCharField, StrictFloatField
 from jobs.datetimes import check_offset
+from jobs.filters import JobFilter
 from jobs.models import Job, JobEvent
 from jobs.selectors import job_wait_reason
 
@@ -29,12 +30,15 @@ class JobEnqueueSerializer(serializers.Serializer):
         fields["delay"] = StrictFloatField(required=False, min_value=0, max_value=settings.JOBS_MAX_DELAY_SECONDS)
         return fields
 
-    def validate(self, data: dict) -> dict:
+    def to_internal_value(self, data) -> dict:
         # A field we do not know is refused: a client sending an option this version lacks must not
-        # believe it was applied.
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        # believe it was applied. (Checked here, not in validate: a batch's items have no initial_data.)
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, data: dict) -> dict:
         if "delay" in data and "run_after" in data:
             raise serializers.ValidationError({"run_after": ["Give either delay or run_after, not both."]})
         return data
@@ -114,3 +118,72 @@ class QueueSerializer(serializers.Serializer):
     paused_at = serializers.DateTimeField(allow_null=True)
     paused_by = serializers.CharField(allow_null=True)
     concurrency_limit = serializers.IntegerField(allow_null=True)
+
+
+class JobBatchSerializer(serializers.Serializer):
+    """`{"jobs": [...]}`: up to settings.JOBS_BATCH_MAX_JOBS items, each what POST /jobs/ takes. Errors
+    name the item: `{"jobs": {"3": {"args": ["..."]}}}`."""
+
+    jobs = serializers.ListField(child=JobEnqueueSerializer(), min_length=1)
+
+    def validate_jobs(self, jobs: list[dict]) -> list[dict]:
+        if len(jobs) > settings.JOBS_BATCH_MAX_JOBS:
+            raise serializers.ValidationError(f"Give at most {settings.JOBS_BATCH_MAX_JOBS} jobs per batch.")
+        return jobs
+
+    def validate(self, data: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return data
+
+
+class JobBatchAcceptedSerializer(serializers.Serializer):
+    trace_id = serializers.CharField()
+    jobs = JobAcceptedSerializer(many=True)
+
+
+class JobMatchSerializer(serializers.Serializer):
+    """A filter body for bulk retry and cancel, read by the job list's rules (jobs.filters.JobFilter):
+    `status` (one or a list), `handler`, `queue`, `trace_id`, `created_after`, `created_before`; at
+    least one. The view passes the jobs the user may see as context["jobs"]; validated_data["jobs"] is
+    the part that matches."""
+
+    FILTERS = ("status", "handler", "queue", "trace_id", "created_after", "created_before")
+
+    status = serializers.ListField(child=serializers.ChoiceField(choices=Job.Status.choices), required=False)
+    handler = serializers.CharField(required=False)
+    queue = serializers.CharField(required=False)
+    trace_id = serializers.CharField(required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+
+    def to_internal_value(self, data) -> dict:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object of filters."]})
+        unknown = sorted(set(data) - set(self.FILTERS))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        if hasattr(data, "getlist"):  # a form body: status may repeat
+            data = {name: data.getlist(name) if name == "status" else data.get(name) for name in data}
+        query = {name: value for name, value in data.items() if value not in (None, "", [])}
+        if not query:
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Give at least one filter: {', '.join(self.FILTERS)}."]}
+            )
+        if isinstance(query.get("status"), str):
+            query["status"] = [query["status"]]
+        filterset = JobFilter(data=query, queryset=self.context["jobs"])
+        if not filterset.is_valid():
+            raise serializers.ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+        return {"jobs": filterset.qs}
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    """What a bulk retry or cancel did: `matched` jobs (at most `limit` tried), `done`, and the
+    others by reason."""
+
+    matched = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    done = serializers.IntegerField()
+    skipped = serializers.DictField(child=serializers.IntegerField(), help_text="reason: count")

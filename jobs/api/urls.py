@@ -4,6 +4,9 @@ from jobs.api import views
 
 urlpatterns = [
     path("jobs/", views.JobListEnqueueApi.as_view(), name="job-list"),
+    path("jobs/batch/", views.JobBatchEnqueueApi.as_view(), name="job-batch"),
+    path("jobs/retry/", views.JobRetryMatchingApi.as_view(), name="job-retry-matching"),
+    path("jobs/cancel/", views.JobCancelMatchingApi.as_view(), name="job-cancel-matching"),
     path("jobs/<int:pk>/", views.JobDetailApi.as_view(), name="job-detail"),
     path("jobs/<int:pk>/retry/", views.JobRetryApi.as_view(), name="job-retry"),
     path("jobs/<int:pk>/cancel/", views.JobCancelApi.as_view(), name="job-cancel"),

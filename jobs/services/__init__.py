@@ -2,9 +2,19 @@
 these and nothing else changes a job. Each moves the status with a conditional UPDATE, so the
 database settles races. The Job table is the queue: enqueueing is its INSERT."""
 
+from jobs.services.batch import job_enqueue_many
 from jobs.services.claim import RateLimit, job_next_due, job_reserve, job_start
-from jobs.services.control import job_cancel, job_cancel_many, job_retry, job_retry_many
-from jobs.services.enqueue import job_enqueue
+from jobs.services.control import (
+    job_bulk_candidates,
+    job_cancel,
+    job_cancel_matching,
+    job_cancel_many,
+    job_retry,
+    job_retry_matching,
+    job_retry_many,
+)
+from jobs.services.enqueue import job_build, job_enqueue
+from jobs.services.idempotency import idempotency_prune
 from jobs.services.lifecycle import (
     job_fail,
     job_finish_cancelled,
@@ -26,9 +36,14 @@ __all__ = [
     "RateLimit",
     "cluster_forget_dead",
     "cluster_report",
+    "idempotency_prune",
+    "job_build",
+    "job_bulk_candidates",
     "job_cancel",
     "job_cancel_many",
+    "job_cancel_matching",
     "job_enqueue",
+    "job_enqueue_many",
     "job_expire_overdue",
     "job_fail",
     "job_finish_cancelled",
@@ -41,6 +56,7 @@ __all__ = [
     "job_reserve",
     "job_retry",
     "job_retry_many",
+    "job_retry_matching",
     "job_start",
     "job_succeed",
     "queue_limit_validate",

@@ -6,12 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from jobs.exceptions import DuplicateJob, JobError, JobNotFound, JobStateConflict, PermissionDenied
 from jobs.models import Job, JobEvent
-from jobs.services.wakeup import notify_queue
-from jobs.permissions import job_check
+from jobs.services.wakeup import notify_queue, notify_queues
+from jobs.permissions import job_check, job_may, job_may_see_all, jobs_visible
 
 
 @transaction.atomic
@@ -89,6 +90,7 @@ class BulkOutcome:
 
     done: int = 0
     skipped: Counter = field(default_factory=Counter)
+    matched: int | None = None  # by filter: how many jobs matched, of which at most the limit were tried
 
     def summary(self, verb: str) -> str:
         text = f"{verb} {self.done} job{'s' if self.done != 1 else ''}"
@@ -124,3 +126,97 @@ def job_cancel_many(*, jobs, by=None) -> BulkOutcome:
 def job_retry_many(*, jobs, by=None) -> BulkOutcome:
     """Retry each failed or cancelled job; count the others by reason."""
     return _many(job_retry, jobs, by)
+
+
+def job_retry_matching(*, jobs: QuerySet[Job], by=None, limit: int) -> BulkOutcome:
+    """Retry the failed, cancelled or expired jobs among `jobs` that `by` may see, oldest first and at
+    most `limit` of them; `matched` counts them all. Raises PermissionDenied when `by` sees every job
+    but lacks jobs.retry_job (an owner acts on their own jobs); the others are counted as `job_retry_many`."""
+    return _matching("retry", jobs, by, limit)
+
+
+def job_cancel_matching(*, jobs: QuerySet[Job], by=None, limit: int) -> BulkOutcome:
+    """Cancel the queued, reserved or running (not yet asked to stop) jobs among `jobs`, as
+    `job_retry_matching` retries, with jobs.cancel_job."""
+    return _matching("cancel", jobs, by, limit)
+
+
+def job_bulk_candidates(*, action: str, jobs: QuerySet[Job], by=None) -> QuerySet[Job]:
+    """The jobs among `jobs` that a bulk `action` ("retry" or "cancel") by `by` would try: those `by`
+    may see, in a state the action takes. Raises PermissionDenied as `job_retry_matching` does."""
+    if by is not None and (not by.is_authenticated or (job_may_see_all(by) and not job_may(by, action))):
+        raise PermissionDenied(f"You do not have permission to {action} jobs.")
+    if action == "retry":
+        jobs = jobs.filter(status__in=Job.RETRYABLE)
+    else:
+        jobs = jobs.filter(status__in=Job.ACTIVE).exclude(status=Job.Status.RUNNING, cancel_requested_at__isnull=False)
+    return jobs_visible(jobs, user=by)
+
+
+MATCHING_CHUNK = 500  # jobs per transaction: one commit per chunk, not per job, and row locks held briefly
+
+
+def _matching(action: str, jobs: QuerySet[Job], by, limit: int) -> BulkOutcome:
+    jobs = job_bulk_candidates(action=action, jobs=jobs, by=by)
+    outcome = BulkOutcome(matched=jobs.count())
+    ids = list(jobs.order_by("id").values_list("pk", flat=True)[:limit])
+    chunk = _retry_chunk if action == "retry" else _cancel_chunk
+    for start in range(0, len(ids), MATCHING_CHUNK):
+        part = chunk(ids[start : start + MATCHING_CHUNK], by)
+        outcome.done += part.done
+        outcome.skipped.update(part.skipped)
+    return outcome
+
+
+# The chunks act set-based on jobs `job_bulk_candidates` found, so `by` may act on each (it sees them, and
+# either owns them or holds the permission). They lock the rows still in a state the action takes, change
+# them with one UPDATE and record the events with one INSERT, as `job_retry` / `job_cancel` would one by one.
+
+
+def _retry_chunk(ids: list[int], by) -> BulkOutcome:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            rows = list(
+                Job.objects.select_for_update().filter(pk__in=ids, status__in=Job.RETRYABLE).values_list("pk", "queue")
+            )
+            Job.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+                status=Job.Status.QUEUED, attempts=0, run_after=now, deadline=None, reserved_by="",
+                cancel_requested_at=None, result=None, error=None, progress={}, worker="", started_at=None,
+                finished_at=None,
+            )  # fmt: skip
+            JobEvent.objects.bulk_create(
+                [JobEvent(job_id=pk, at=now, kind=JobEvent.Kind.RETRIED, actor=_actor(by)) for pk, _ in rows]
+            )
+            notify_queues(sorted({queue for _, queue in rows}))
+    except IntegrityError:  # an active job holds one of their unique keys: one by one, to name which
+        with transaction.atomic():
+            return job_retry_many(jobs=Job.objects.filter(pk__in=ids).order_by("id"), by=by)
+    return _rest(ids, done={pk for pk, _ in rows})
+
+
+def _cancel_chunk(ids: list[int], by) -> BulkOutcome:
+    now = timezone.now()
+    waiting = (Job.Status.QUEUED, Job.Status.RESERVED)
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().filter(pk__in=ids)
+        stop = list(locked.filter(status__in=waiting).values_list("pk", "attempts"))
+        ask = list(locked.filter(status=Job.Status.RUNNING, cancel_requested_at__isnull=True).values_list("pk", "attempts"))
+        Job.objects.filter(pk__in=[pk for pk, _ in stop]).update(status=Job.Status.CANCELLED, finished_at=now)
+        Job.objects.filter(pk__in=[pk for pk, _ in ask]).update(cancel_requested_at=now)
+        events = [(pk, attempts, JobEvent.Kind.CANCELLED) for pk, attempts in stop]
+        events += [(pk, attempts, JobEvent.Kind.CANCEL_REQUESTED) for pk, attempts in ask]
+        JobEvent.objects.bulk_create(
+            [JobEvent(job_id=pk, at=now, kind=kind, attempt=attempts, actor=_actor(by)) for pk, attempts, kind in events]
+        )
+    return _rest(ids, done={pk for pk, _, _ in events})
+
+
+def _rest(ids: list[int], *, done: set[int]) -> BulkOutcome:
+    """The outcome of a chunk: what was done, and why not the others (their state changed meanwhile)."""
+    outcome = BulkOutcome(done=len(done))
+    rest = [pk for pk in ids if pk not in done]
+    statuses = dict(Job.objects.filter(pk__in=rest).values_list("pk", "status"))
+    for pk in rest:
+        outcome.skipped[f"already {statuses[pk]}" if pk in statuses else "not found"] += 1
+    return outcome

@@ -6,15 +6,15 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from jobs import metrics
 from jobs.admission import job_admit
 from jobs.exceptions import DuplicateJob, InvalidJob
+from jobs.middleware import enqueue_through
 from jobs.models import Job
 from jobs.registry import get_handler
-from jobs.middleware import enqueue_through
 from jobs.services.wakeup import NOTIFY_SQL, notify_due
 from jobs.tracing import new_trace_id
 
@@ -40,10 +40,42 @@ def job_enqueue(
     caller's transaction, so a rolled-back enqueue never runs. The row is the queue: no broker hand-off.
 
     Raises UnknownHandler, PermissionDenied, QuotaExceeded, InvalidJob (field errors) or DuplicateJob
-    (an active job holds `unique_key`). A job not started by `deadline` (or the handler's default) ends
-    EXPIRED without running."""
+    (an active job holds `unique_key`, given or derived from the arguments of a `unique_by_args`
+    handler). A job not started by `deadline` (or the handler's default) ends EXPIRED without running."""
+    job = job_build(
+        handler=handler, args=args, requested_by=requested_by, queue=queue, priority=priority,
+        max_attempts=max_attempts, timeout=timeout, run_after=run_after, delay=delay, unique_key=unique_key,
+        trace_id=trace_id, deadline=deadline,
+    )  # fmt: skip
+    enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
+    transaction.on_commit(partial(metrics.job_enqueued, handler=job.handler, queue=job.queue))
+    logger.info(
+        "job enqueued",
+        extra={"action": "job.enqueued", "job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler},
+    )
+    return job
+
+
+def job_build(
+    *,
+    handler: str,
+    args: dict | None = None,
+    requested_by=None,
+    queue: str | None = None,
+    priority: int | None = None,
+    max_attempts: int | None = None,
+    timeout: int | None = None,
+    run_after: datetime | None = None,
+    delay: float | None = None,
+    unique_key: str | None = None,
+    trace_id: str | None = None,
+    deadline: datetime | None = None,
+    quota: bool = True,
+) -> Job:
+    """The unsaved Job that `job_enqueue` would insert, after every check but the unique key's: raises
+    as `job_enqueue` does. A batch builds each of its jobs with `quota=False`, then checks the quota once."""
     spec = get_handler(handler)
-    job_admit(spec=spec, user=requested_by, run_after=run_after, delay=delay)  # 403, 400 (start), 429
+    job_admit(spec=spec, user=requested_by, run_after=run_after, delay=delay, quota=quota)  # 403, 400, 429
     args = spec.clean_args(args if args is not None else {})
     _check_json(args)
     now = timezone.now()
@@ -56,7 +88,7 @@ def job_enqueue(
         timeout=timeout or spec.timeout or settings.JOBS_DEFAULT_TIMEOUT,
         run_after=run_after or now + timedelta(seconds=delay or 0),
         deadline=deadline,
-        unique_key=unique_key or None,
+        unique_key=unique_key or spec.args_unique_key(args),
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
         trace_id=trace_id or new_trace_id(),
         created_at=now,
@@ -67,12 +99,6 @@ def job_enqueue(
     if spec.concurrency_limit:
         job.concurrency_key = f"{spec.name}:{spec.concurrency_key(args) if spec.concurrency_key else ''}"
         job.concurrency_limit = spec.concurrency_limit
-    enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
-    transaction.on_commit(partial(metrics.job_enqueued, handler=job.handler, queue=job.queue))
-    logger.info(
-        "job enqueued",
-        extra={"action": "job.enqueued", "job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler},
-    )
     return job
 
 
@@ -92,17 +118,16 @@ def _insert(job: Job) -> None:
         raise
 
 
-_FIELDS = [field for field in Job._meta.concrete_fields if not field.primary_key]
-_INSERT_SQL = (
-    f"INSERT INTO {Job._meta.db_table} ({', '.join(field.column for field in _FIELDS)}) "
-    f"VALUES ({', '.join(['%s'] * len(_FIELDS))}) RETURNING id"
-)
+JOB_FIELDS = _FIELDS = [field for field in Job._meta.concrete_fields if not field.primary_key]
+_INSERT_HEAD = f"INSERT INTO {Job._meta.db_table} ({', '.join(field.column for field in _FIELDS)}) VALUES "
+_ROW = f"({', '.join(['%s'] * len(_FIELDS))})"
+_INSERT_SQL = f"{_INSERT_HEAD}{_ROW} RETURNING id"
 
 
 def _insert_row(job: Job) -> None:
     """The enqueue's one statement. On PostgreSQL it also notifies the job's queue (debounced, see
     jobs.services.wakeup), which reaches listening clusters when the transaction commits."""
-    params = [field.get_db_prep_save(field.pre_save(job, True), connection) for field in _FIELDS]
+    params = job_row_params(job)
     sql = _INSERT_SQL
     if notify_due(job.queue):
         sql, params = f"WITH inserted AS ({_INSERT_SQL}) SELECT id, {NOTIFY_SQL} FROM inserted", [*params, job.queue]
@@ -110,6 +135,20 @@ def _insert_row(job: Job) -> None:
         cursor.execute(sql, params)
         job.pk = cursor.fetchone()[0]
     job._state.adding, job._state.db = False, connection.alias
+
+
+def job_row_params(job: Job, conn=None) -> list:
+    """The values of `job`'s row, in the order of `job_insert_sql`'s columns (`conn`: the connection
+    itself rather than its thread-local proxy, which costs a lookup per value)."""
+    conn = conn or connections[DEFAULT_DB_ALIAS]
+    values = [field.pre_save(job, True) for field in _FIELDS]
+    # None is NULL for every column here (the JSON ones included: null=True), so it skips the preparing.
+    return [None if value is None else field.get_db_prep_save(value, conn) for field, value in zip(_FIELDS, values)]
+
+
+def job_insert_sql(rows: int) -> str:
+    """One INSERT of `rows` jobs, returning their ids in order."""
+    return f"{_INSERT_HEAD}{', '.join([_ROW] * rows)} RETURNING id"
 
 
 def _check_json(args: dict) -> None:

@@ -40,3 +40,10 @@ def notify_queue(queue: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {NOTIFY_SQL}", [queue])
+
+
+def notify_queues(queues: list[str]) -> None:
+    """`notify_queue` for several queues in one statement."""
+    if connection.vendor == "postgresql" and queues:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {NOTIFY_SQL.replace('%s', 'q')} FROM unnest(%s::text[]) AS q", [list(queues)])

@@ -37,7 +37,7 @@ def test_handlers_json(command):
     assert data["jobs.noop"] == {
         "name": "jobs.noop", "queue": "default", "max_attempts": 1, "timeout": 30, "priority": 0,
         "concurrency_limit": None, "rate_limit": None, "deadline_seconds": None, "validates": False,
-        "from_settings": ["queue"], "arguments": [],
+        "unique_by_args": False, "from_settings": ["queue"], "arguments": [],
         "description": "Does nothing: measures the job system's own cost.",
     }
 

@@ -18,9 +18,18 @@ def operations(schema: dict) -> dict[str, dict]:
 
 def test_operations_have_readable_ids_and_tags(schema):
     ops = operations(schema)
-    assert {"token_obtain", "jobs_list", "job_enqueue", "job_get", "job_retry", "job_cancel", "feed_import",
-            "feed_import_sync", "products_list", "queues_list", "queue_pause", "queue_resume"} == set(ops)  # fmt: skip
+    assert {"token_obtain", "jobs_list", "job_enqueue", "job_enqueue_batch", "job_get", "job_retry", "job_cancel",
+            "jobs_retry_matching", "jobs_cancel_matching", "feed_import", "feed_import_sync", "products_list",
+            "queues_list", "queue_pause", "queue_resume"} == set(ops)  # fmt: skip
     assert {tag for op in ops.values() for tag in op["tags"]} == {"auth", "jobs", "queues", "updater"}
+
+
+def test_every_post_that_creates_work_documents_the_idempotency_key_and_its_422(schema):
+    ops = operations(schema)
+    for name in ("job_enqueue", "job_enqueue_batch", "feed_import"):
+        assert "Idempotency-Key" in [p["name"] for p in ops[name].get("parameters", []) if p["in"] == "header"]
+        assert "422" in ops[name]["responses"]
+    assert "400" in ops["jobs_retry_matching"]["responses"] and "409" in ops["job_enqueue_batch"]["responses"]
 
 
 def test_the_token_endpoint_needs_no_authentication(schema):

@@ -24,6 +24,9 @@ DOORS = {
     "page_job_cancel": ["login", "done", 404, 404, "refused", "done", "done"],
     "admin_job_retry": ["login", "login", "login", 403, "refused", "done", "done"],
     "api_enqueue_sleep": [401, 403, 403, 202, 202, 202, 202],
+    "api_batch_sleep": [401, 403, 403, 202, 202, 202, 202],
+    "api_retry_matching": [401, "202:1", "202:0", "202:0", 403, "202:1", "202:1"],
+    "api_cancel_matching": [401, "202:1", "202:0", "202:0", 403, "202:1", "202:1"],
     "api_enqueue_noop": [401, 202, 202, 202, 202, 202, 202],
     "api_enqueue_import_feed": [401, 403, 403, 403, 403, 202, 202],
     "api_feed_import": [401, 403, 403, 403, 403, 202, 202],
@@ -91,6 +94,23 @@ def api_enqueue(user, owner, handler: str):
     return response.status_code
 
 
+def api_batch(user, owner, handler: str):
+    response = api(user).post(reverse("api:job-batch"), {"jobs": [{"handler": handler}]}, format="json")
+    assert Job.objects.filter(handler=handler).exists() == (response.status_code == 202)
+    return response.status_code
+
+
+def api_matching(user, owner, action: str):
+    """Bulk by filter over the owner's one job: the status, and with 202 how many were done."""
+    job = JobFactory(requested_by=owner, status=Job.Status.FAILED if action == "retry" else Job.Status.QUEUED)
+    response = api(user).post(reverse(f"api:job-{action}-matching"), {"handler": job.handler}, format="json")
+    if response.status_code != 202:
+        assert job_state(job, action=action) == "unchanged"
+        return response.status_code
+    assert job_state(job, action=action) == ("done" if response.json()["done"] else "unchanged")
+    return f"202:{response.json()['done']}"
+
+
 def api_feed(user, owner, name: str):
     response = api(user).post(reverse(name), {"rows": [{"sku": "A", "price": "1.00"}]}, format="json")
     return response.status_code
@@ -114,6 +134,9 @@ WALK = {
     "page_job_cancel": lambda u, o: page_action(u, o, "cancel"),
     "admin_job_retry": admin_retry,
     "api_enqueue_sleep": lambda u, o: api_enqueue(u, o, "jobs.sleep"),
+    "api_batch_sleep": lambda u, o: api_batch(u, o, "jobs.sleep"),
+    "api_retry_matching": lambda u, o: api_matching(u, o, "retry"),
+    "api_cancel_matching": lambda u, o: api_matching(u, o, "cancel"),
     "api_enqueue_noop": lambda u, o: api_enqueue(u, o, "jobs.noop"),
     "api_enqueue_import_feed": lambda u, o: api_enqueue(u, o, "updater.import_feed"),
     "api_feed_import": lambda u, o: api_feed(u, o, "api:update-create"),

@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 from config.api import StrictPageSizeMixin
 from config.throttles import EnqueueThrottle
 from jobs.api.serializers import JobAcceptedSerializer
-from jobs.api.views import accepted
+from jobs.api.idempotency import idempotent
+from jobs.api.views import IDEMPOTENCY_KEY, accepted
 from jobs.tracing import trace_id_from_traceparent
 from updater import selectors, services
 from updater.api.serializers import (
@@ -38,10 +39,11 @@ class UpdateCreateApi(APIView):
     throttle_classes = [EnqueueThrottle]
 
     @extend_schema(operation_id="feed_import", tags=["updater"], request=UpdateCreateSerializer,
-                   responses={202: JobAcceptedSerializer},
+                   responses={202: JobAcceptedSerializer}, parameters=[IDEMPOTENCY_KEY],
                    examples=[OpenApiExample("Two rows as JSON", request_only=True, media_type="application/json",
                                             value={"rows": [{"sku": "A-1", "price": "9.90", "stock": 3},
                                                             {"sku": "B-2", "name": "Lamp", "stock": 0}]})])
+    @idempotent
     def post(self, request):
         data = _feed_input(request, UpdateCreateSerializer)
         trace_id = trace_id_from_traceparent(request.headers.get("traceparent"))

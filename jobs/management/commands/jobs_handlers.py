@@ -58,6 +58,7 @@ class Command(cli.JobsCommand):
             "rate_limit": list(spec.rate_limit) if spec.rate_limit else None,  # [starts, seconds]
             "deadline_seconds": spec.deadline,  # after the job is due
             "validates": spec.validate is not None,
+            "unique_by_args": spec.unique_by_args,  # a job without unique_key gets one from its arguments
             "arguments": arguments(spec),
             "description": spec.description,
             "from_settings": [name for name in ("queue", "max_attempts", "timeout") if not getattr(spec, name)],
