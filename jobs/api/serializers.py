@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.fields import StrictCharField, StrictFloatField
@@ -143,6 +144,19 @@ class JobBatchAcceptedSerializer(serializers.Serializer):
     jobs = JobAcceptedSerializer(many=True)
 
 
+_STATUSES = {"type": "string", "enum": list(Job.Status.values)}
+
+
+@extend_schema_field({"oneOf": [_STATUSES, {"type": "array", "items": _STATUSES, "minItems": 1}]})
+class StatusesField(serializers.ListField):
+    """One status, or a list of them."""
+
+    child = serializers.ChoiceField(choices=Job.Status.choices)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value([data] if isinstance(data, str) else data)
+
+
 class JobMatchSerializer(serializers.Serializer):
     """A filter body for bulk retry and cancel, read by the job list's rules (jobs.filters.JobFilter):
     `status` (one or a list), `handler`, `queue`, `trace_id`, `created_after`, `created_before`; at
@@ -151,10 +165,10 @@ class JobMatchSerializer(serializers.Serializer):
 
     FILTERS = ("status", "handler", "queue", "trace_id", "created_after", "created_before")
 
-    status = serializers.ListField(child=serializers.ChoiceField(choices=Job.Status.choices), required=False)
-    handler = serializers.CharField(required=False)
-    queue = serializers.CharField(required=False)
-    trace_id = serializers.CharField(required=False)
+    status = StatusesField(required=False, allow_empty=False)
+    handler = StrictCharField(required=False)
+    queue = StrictCharField(required=False)
+    trace_id = StrictCharField(required=False)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
 
@@ -166,11 +180,14 @@ class JobMatchSerializer(serializers.Serializer):
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         if hasattr(data, "getlist"):  # a form body: status may repeat
             data = {name: data.getlist(name) if name == "status" else data.get(name) for name in data}
-        query = {name: value for name, value in data.items() if value not in (None, "", [])}
-        if not query:
+        if not data:
             raise serializers.ValidationError(
                 {"non_field_errors": [f"Give at least one filter: {', '.join(self.FILTERS)}."]}
             )
+        # Each field's own type and format first (a blank filter is an error, not "no filter": it
+        # would widen the bulk action); then the list's rules, on the values as sent.
+        super().to_internal_value(data)
+        query = dict(data)
         if isinstance(query.get("status"), str):
             query["status"] = [query["status"]]
         filterset = JobFilter(data=query, queryset=self.context["jobs"])

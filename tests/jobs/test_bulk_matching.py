@@ -126,7 +126,9 @@ def test_a_taken_unique_key_is_skipped_with_its_reason(api_client):
     ("body", "field"),
     [
         ({}, "non_field_errors"),
-        ({"status": ""}, "non_field_errors"),
+        ({"status": ""}, "status"),
+        ({"status": "failed", "created_before": ""}, "created_before"),  # blank: not "no filter"
+        ({"status": "failed", "handler": None}, "handler"),
         ({"status": "nope"}, "status"),
         ({"status": 5}, "status"),
         ({"created_after": "yesterday"}, "created_after"),
