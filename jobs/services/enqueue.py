@@ -21,32 +21,16 @@ from jobs.tracing import new_trace_id
 logger = logging.getLogger(__name__)
 
 
-def job_enqueue(
-    *,
-    handler: str,
-    args: dict | None = None,
-    requested_by=None,
-    queue: str | None = None,
-    priority: int | None = None,
-    max_attempts: int | None = None,
-    timeout: int | None = None,
-    run_after: datetime | None = None,
-    delay: float | None = None,
-    unique_key: str | None = None,
-    trace_id: str | None = None,
-    deadline: datetime | None = None,
-) -> Job:
+def job_enqueue(*, handler: str, **options) -> Job:
     """Create a QUEUED job: one INSERT (with the NOTIFY that wakes idle clusters on PostgreSQL) in the
     caller's transaction, so a rolled-back enqueue never runs. The row is the queue: no broker hand-off.
+    The options are `job_build`'s: args, requested_by, queue, priority, max_attempts, timeout, run_after
+    or delay, unique_key, trace_id, deadline.
 
     Raises UnknownHandler, PermissionDenied, QuotaExceeded, InvalidJob (field errors) or DuplicateJob
     (an active job holds `unique_key`, given or derived from the arguments of a `unique_by_args`
     handler). A job not started by `deadline` (or the handler's default) ends EXPIRED without running."""
-    job = job_build(
-        handler=handler, args=args, requested_by=requested_by, queue=queue, priority=priority,
-        max_attempts=max_attempts, timeout=timeout, run_after=run_after, delay=delay, unique_key=unique_key,
-        trace_id=trace_id, deadline=deadline,
-    )  # fmt: skip
+    job = job_build(handler=handler, **options)
     enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
     transaction.on_commit(partial(metrics.job_enqueued, handler=job.handler, queue=job.queue))
     logger.info(
