@@ -20,14 +20,15 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(BASE_DIR))
+from bench import standalone  # noqa: E402  (run as a script: the project root on the path first)
+
 PG_NAME = "bench_batch"
 SECTION = BASE_DIR / "bench" / "batch_enqueue.md"
 DOC = BASE_DIR / "docs" / "BENCHMARKS.md"
@@ -79,17 +80,6 @@ def measure(batch: int, singles: int, rounds: int) -> dict:
     return {"jobs_per_second": rates, "ratio": statistics.median(ratios), "ratios": ratios}
 
 
-def database_url(name: str, workdir: Path) -> str:
-    if name == "sqlite":
-        return f"sqlite:///{workdir / 'bench_batch.sqlite3'}"
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=1000, help="jobs per batch request")
@@ -105,14 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.databases.split(","):
-            env = {**os.environ, "DATABASE_URL": database_url(name, Path(workdir)), "DJANGO_DEBUG": "0",
-                   "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-" + "x" * 50),
-                   "REDIS_URL": "", "LOG_LEVEL": "WARNING", "DJANGO_ALLOWED_HOSTS": "testserver",
-                   "DJANGO_SECURE_SSL_REDIRECT": "0"}  # fmt: skip
-            child = [sys.executable, __file__, "--child", "--batch", str(args.batch), "--singles", str(args.singles),
-                     "--rounds", str(args.rounds)]  # fmt: skip
-            out = subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout
-            results[name] = json.loads(out.strip().splitlines()[-1])
+            url = standalone.database_url(name, name=PG_NAME, workdir=Path(workdir))
+            results[name] = standalone.run_child(
+                __file__, url, "--batch", str(args.batch), "--singles", str(args.singles), "--rounds", str(args.rounds)
+            )
             report(name, results[name])
     if args.write:
         write(results, args)
