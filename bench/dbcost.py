@@ -156,7 +156,7 @@ def _delivered(broker, jobs: int) -> list[tuple]:
 
 
 def product_cost(*, jobs: int, batch: int) -> dict:
-    from jobs import runner, services
+    from jobs import broker, runner, services
     from jobs.services import job_enqueue
 
     cluster = "bench-host:1"
@@ -178,7 +178,7 @@ def product_cost(*, jobs: int, batch: int) -> dict:
                     runner.run(job_id)
             left -= len(reserved)
 
-    runner.use_worker_connection()  # as a qcluster worker's connection is set up
+    broker.use_worker_connection()  # as a qcluster's connections are set up
     life(None)  # warm-up: connections, prepared plans
     ledger = Ledger()
     with _counting_health_checks(ledger):

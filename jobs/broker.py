@@ -44,6 +44,15 @@ def cluster_id() -> str:
     return f"{socket.gethostname()}:{os.getppid()}"
 
 
+def use_worker_connection() -> None:
+    """No health check on this process's connection (a cluster's pusher and workers): django-q2 calls
+    close_old_connections() before every task, and the pusher before it idles, which would make it a
+    SELECT 1 per job or per wake-up. A broken connection is caught where it is used instead (the
+    runner's `_with_database`, the pusher's retried reserve). Takes effect from the next connection."""
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+    connection.close()
+
+
 def queue_order(weights: dict[str, int], *, strict: bool) -> list[str]:
     """The served queues in the order this claim prefers them. Weighted (asynq's way): each queue
     comes first with probability weight / sum, so none with work starves. Strict: by weight."""
@@ -71,9 +80,7 @@ class JobTableBroker(Broker):
                 batch = self._reserve()
                 if batch:
                     return [(job_id, self._package(job_id, timeout)) for job_id, timeout in batch]
-            # Connection upkeep (CONN_MAX_AGE, the health check's SELECT 1) before idling, not between
-            # a wake-up and its reserve: a job enqueued into an idle cluster starts one round trip sooner.
-            close_old_connections()
+            close_old_connections()  # CONN_MAX_AGE, before idling rather than between a wake-up and its reserve
             self._wait()
         except DatabaseError:
             # The database went away: drop the connection (the next call reconnects) and wait a
@@ -92,12 +99,13 @@ class JobTableBroker(Broker):
         try:
             return reserve()
         except (InterfaceError, OperationalError):
-            # The connection died while idle (no health check between a wake-up and the reserve): once more.
+            # The connection died while idle (no health check: use_worker_connection): once more.
             connection.close()
             return reserve()
 
     def _start_in_this_process(self) -> None:
         self._pid = os.getpid()
+        use_worker_connection()
         self.cluster = cluster_id()
         self.started = time.monotonic()
         self.weights = {q: settings.JOBS_QUEUE_WEIGHTS.get(q, 1) for q in settings.JOBS_SERVE_QUEUES}

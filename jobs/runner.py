@@ -27,7 +27,7 @@ from django_q.exceptions import TimeoutException
 from django_q.signals import post_spawn
 
 from jobs import metrics, services
-from jobs.broker import cluster_id
+from jobs.broker import cluster_id, use_worker_connection
 from jobs.context import JobContext
 from jobs.exceptions import JobCancelled, PermanentJobError, UnknownHandler
 from jobs.middleware import run_handler
@@ -213,14 +213,6 @@ class WorkerDaemon(threading.Thread):
 
 
 _worker_daemon: WorkerDaemon | None = None
-
-
-def use_worker_connection() -> None:
-    """No health check on this process's connection: django-q2 calls close_old_connections() before
-    every task, which would make it a SELECT 1 per job. A broken connection is caught where it is
-    used instead (`_with_database`). Takes effect from the next connection."""
-    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
-    connection.close()
 
 
 def _on_worker_spawn(sender, proc_name, **kwargs) -> None:
