@@ -31,7 +31,6 @@ from bench import standalone  # noqa: E402  (run as a script: the project root o
 
 PG_NAME = "bench_batch"
 SECTION = BASE_DIR / "bench" / "batch_enqueue.md"
-DOC = BASE_DIR / "docs" / "BENCHMARKS.md"
 TITLE = "## Batch enqueue"
 GOAL = 10.0
 
@@ -136,17 +135,7 @@ def write(results: dict, args) -> None:
         "| --- | --- | --- | --- | --- | --- |",
         *rows, "",
     ])  # fmt: skip
-    SECTION.write_text(text)
-    doc = DOC.read_text()
-    if TITLE in doc:
-        start = doc.index(TITLE)
-        end = doc.find("\n## ", start + len(TITLE))
-        doc = doc[:start] + text + ("\n" + doc[end + 1:] if end != -1 else "")
-    else:
-        marker = "## Analysis of the misses"
-        at = doc.find(marker)
-        doc = doc[:at] + text + "\n" + doc[at:] if at != -1 else doc.rstrip() + "\n\n" + text
-    DOC.write_text(doc)
+    standalone.write_section(SECTION, TITLE, text)
 
 
 if __name__ == "__main__":

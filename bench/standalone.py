@@ -35,3 +35,19 @@ def run_child(script: str, url: str, *args: str) -> dict:
     out = subprocess.run([sys.executable, script, "--child", *args], env=env, check=True, capture_output=True,
                          text=True).stdout  # fmt: skip
     return json.loads(out.strip().splitlines()[-1])
+
+
+def write_section(section: Path, title: str, text: str) -> None:
+    """Keep `text` in `section` (bench/report.py puts it into docs/BENCHMARKS.md on every run), and
+    update that section of docs/BENCHMARKS.md in place now, before the analysis of the misses."""
+    section.write_text(text)
+    document = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
+    doc = document.read_text()
+    if title in doc:
+        start = doc.index(title)
+        end = doc.find("\n## ", start + len(title))
+        doc = doc[:start] + text + ("\n" + doc[end + 1 :] if end != -1 else "")
+    else:
+        at = doc.find("## Analysis of the misses")
+        doc = doc[:at] + text + "\n" + doc[at:] if at != -1 else doc.rstrip() + "\n\n" + text
+    document.write_text(doc)

@@ -81,8 +81,10 @@ def test_a_taken_port_is_refused_with_the_variable_to_set(checkout):
     assert not (checkout / "db.sqlite3").exists()  # nothing was started
 
 
-@pytest.mark.integration
-def test_ctrl_c_after_a_worker_was_killed_leaves_no_process(checkout, tmp_path):
+@pytest.fixture
+def running(checkout, tmp_path):
+    """`make run`'s script serving its first page: (its process, the qcluster's pid, the cluster's
+    processes). Whatever is left of its session is killed at teardown, and its log printed."""
     port = free_port()
     with (tmp_path / "run.log").open("w") as log:
         process = run_script(checkout, port, stdout=log, stderr=subprocess.STDOUT)
@@ -90,35 +92,29 @@ def test_ctrl_c_after_a_worker_was_killed_leaves_no_process(checkout, tmp_path):
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/"), timeout=120, message="the first page")
         qcluster = next(pid for pid in children_of(process.pid)
                         if b"qcluster" in Path(f"/proc/{pid}/cmdline").read_bytes())  # fmt: skip
-        workers = wait_for(lambda: children_of(qcluster), message="qcluster's processes")
-        os.kill(min(workers), signal.SIGKILL)
-        assert len(session_processes(process.pid)) > 3  # run.py, gunicorn and its workers, the cluster
-        os.kill(process.pid, signal.SIGINT)
-        assert process.wait(timeout=60) == 0
-        wait_for(lambda: not session_processes(process.pid), timeout=30, message="every process to stop")
+        yield process, qcluster, wait_for(lambda: children_of(qcluster), message="qcluster's processes")
     finally:
-        if process.poll() is None or session_processes(process.pid):
-            os.killpg(process.pid, signal.SIGKILL)
-            for pid in session_processes(process.pid):
+        for pid in session_processes(process.pid):
+            try:
                 os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # ended on its own meanwhile
+                pass
         print((tmp_path / "run.log").read_text())
 
 
 @pytest.mark.integration
-def test_a_killed_cluster_stops_the_rest_and_leaves_no_orphan(checkout, tmp_path):
-    port = free_port()
-    with (tmp_path / "run.log").open("w") as log:
-        process = run_script(checkout, port, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: answers(f"http://127.0.0.1:{port}/"), timeout=120, message="the first page")
-        qcluster = next(pid for pid in children_of(process.pid)
-                        if b"qcluster" in Path(f"/proc/{pid}/cmdline").read_bytes())  # fmt: skip
-        wait_for(lambda: children_of(qcluster), message="qcluster's processes")
-        os.kill(qcluster, signal.SIGKILL)  # its workers are orphaned, still in its process group
-        assert process.wait(timeout=60) == 1
-        wait_for(lambda: not session_processes(process.pid), timeout=30, message="every process to stop")
-    finally:
-        if process.poll() is None or session_processes(process.pid):
-            for pid in session_processes(process.pid):
-                os.kill(pid, signal.SIGKILL)
-        print((tmp_path / "run.log").read_text())
+def test_ctrl_c_after_a_worker_was_killed_leaves_no_process(running):
+    process, _, workers = running
+    os.kill(min(workers), signal.SIGKILL)
+    assert len(session_processes(process.pid)) > 3  # run.py, gunicorn and its workers, the cluster
+    os.kill(process.pid, signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    wait_for(lambda: not session_processes(process.pid), timeout=30, message="every process to stop")
+
+
+@pytest.mark.integration
+def test_a_killed_cluster_stops_the_rest_and_leaves_no_orphan(running):
+    process, qcluster, _ = running
+    os.kill(qcluster, signal.SIGKILL)  # its workers are orphaned, still in its process group
+    assert process.wait(timeout=60) == 1
+    wait_for(lambda: not session_processes(process.pid), timeout=30, message="every process to stop")
