@@ -242,6 +242,13 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # read by prometheus-client at i
 JOBS_IDEMPOTENCY_SECONDS = env.int("JOBS_IDEMPOTENCY_SECONDS", default=86400)  # how long an Idempotency-Key replays
 JOBS_BATCH_MAX_JOBS = env.int("JOBS_BATCH_MAX_JOBS", default=1000)  # POST /api/v1/jobs/batch/
 JOBS_BULK_MAX_JOBS = env.int("JOBS_BULK_MAX_JOBS", default=10000)  # bulk retry/cancel by filter, per call
+# Retention: finished jobs (and their events) older than this, counted from finished_at, go with
+# the built-in prune (`jobs.prune`, `manage.py jobs_prune`), JOBS_PRUNE_BATCH jobs per transaction.
+JOBS_RETAIN_SUCCEEDED_SECONDS = env.int("JOBS_RETAIN_SUCCEEDED_SECONDS", default=7 * 86400)
+JOBS_RETAIN_FAILED_SECONDS = env.int("JOBS_RETAIN_FAILED_SECONDS", default=30 * 86400)  # kept to debug
+JOBS_RETAIN_CANCELLED_SECONDS = env.int("JOBS_RETAIN_CANCELLED_SECONDS", default=7 * 86400)
+JOBS_RETAIN_EXPIRED_SECONDS = env.int("JOBS_RETAIN_EXPIRED_SECONDS", default=7 * 86400)
+JOBS_PRUNE_BATCH = env.int("JOBS_PRUNE_BATCH", default=1000)
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can

@@ -31,8 +31,10 @@ from jobs.services.maintenance import (
     job_requeue_stale,
 )
 from jobs.services.queues import queue_limit_validate, queue_pause, queue_resume, queue_set_limit
+from jobs.services.retention import PruneReport, job_prune, job_prune_cutoffs
 
 __all__ = [
+    "PruneReport",
     "RateLimit",
     "cluster_forget_dead",
     "cluster_report",
@@ -49,6 +51,8 @@ __all__ = [
     "job_finish_cancelled",
     "job_heartbeat",
     "job_log",
+    "job_prune",
+    "job_prune_cutoffs",
     "job_next_due",
     "job_release_reserved",
     "job_report_progress",
