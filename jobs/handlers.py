@@ -6,6 +6,7 @@ import time
 from jobs.context import JobContext
 from jobs.exceptions import PermanentJobError
 from jobs.registry import STAFF, exponential, handler
+from jobs.services import idempotency_prune, job_prune
 
 
 @handler("jobs.noop", max_attempts=1, timeout=30)  # costs nothing: any signed-in user (benchmarks)
@@ -33,3 +34,23 @@ def fail(ctx: JobContext, *, message: str = "failed on purpose", succeed_on_atte
     if permanent:
         raise PermanentJobError(message)
     raise RuntimeError(message)
+
+
+# Upkeep, fired by the built-in schedules; one of each at a time, and nobody but the system and staff.
+@handler("jobs.prune", timeout=3600, max_attempts=1, concurrency_limit=1,
+         concurrency_key=lambda args: "jobs.prune", enqueue_permission=STAFF)  # fmt: skip
+def prune(ctx: JobContext) -> dict:
+    """Deletes finished jobs past their retention and their events, in batches; cancellable between them."""
+
+    def between_batches(deleted: int) -> None:
+        ctx.advance(deleted)
+        ctx.raise_if_cancelled()
+
+    return job_prune(on_batch=between_batches).as_dict()
+
+
+@handler("jobs.idempotency_prune", timeout=600, max_attempts=1, concurrency_limit=1,
+         concurrency_key=lambda args: "jobs.idempotency_prune", enqueue_permission=STAFF)  # fmt: skip
+def prune_idempotency(ctx: JobContext) -> dict:
+    """Deletes Idempotency-Key records past JOBS_IDEMPOTENCY_SECONDS."""
+    return {"deleted": idempotency_prune()}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from jobs.context import JobContext
 from jobs.exceptions import InvalidJob, PermanentJobError
-from jobs.registry import exponential, handler
+from jobs.registry import STAFF, exponential, handler
 from updater.models import Feed
 from updater.permissions import feed_may_import
-from updater.services.retention import feed_file_delete_if_due
+from updater.services.retention import feed_file_delete_if_due, feed_files_prune
 from updater.services import HANDLER, feed_import_run, import_options_clean
 from updater.services.imports import IMPORT_TIMEOUT
 
+PRUNE_FEEDS = "updater.prune_feeds"
 CATALOGUE = "catalogue"  # the one catalogue there is; the key that keeps its imports one at a time
 
 
@@ -60,3 +61,10 @@ def import_feed(
         raise PermanentJobError(f"The file of feed {feed_id} is gone from storage.") from None
     feed_file_delete_if_due(feed=feed)  # a failed or cancelled import keeps it for a retry
     return summary
+
+
+@handler(PRUNE_FEEDS, timeout=600, max_attempts=1, concurrency_limit=1,
+         concurrency_key=lambda args: PRUNE_FEEDS, enqueue_permission=STAFF)  # fmt: skip
+def prune_feeds(ctx: JobContext) -> dict:
+    """Deletes the files of feeds whose imports ended more than UPDATER_FEED_RETENTION_SECONDS ago."""
+    return {"deleted": feed_files_prune()}

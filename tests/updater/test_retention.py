@@ -87,3 +87,14 @@ def test_with_retention_an_import_keeps_its_file_and_prunes_those_past_it(
     files = dict(Feed.objects.values_list("pk", "file"))
     assert files[old.args["feed_id"]] == ""  # past the retention: pruned as the new import ended
     assert files[new.args["feed_id"]] != ""  # kept for a day, for its invalid rows and retries
+
+
+def test_the_prune_feeds_handler_deletes_files_past_the_retention(settings, django_capture_on_commit_callbacks):
+    settings.UPDATER_FEED_RETENTION_SECONDS = 3600
+    feed = stored_feed(CSV)
+    Feed.objects.filter(pk=feed.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    job = services.job_enqueue(handler="updater.prune_feeds")
+    runner.run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.result) == (Job.Status.SUCCEEDED, {"deleted": 1})
+    assert Feed.objects.get().file.name == ""
