@@ -85,9 +85,10 @@ def job_prune(
             report.jobs[status] = Job.objects.filter(status=status, finished_at__lt=cutoff).count()
             report.events[status] = JobEvent.objects.filter(job__status=status, job__finished_at__lt=cutoff).count()
             continue
+        after = None  # each batch starts where the last one ended, not over the index entries it left dead
         while True:
             started = time.monotonic()
-            jobs, events = _delete_batch(status=status, cutoff=cutoff, batch=batch)
+            jobs, events, after = _delete_batch(status=status, cutoff=cutoff, after=after, batch=batch)
             report.longest_batch_seconds = max(report.longest_batch_seconds, time.monotonic() - started)
             report.jobs[status] += jobs
             report.events[status] += events
@@ -103,23 +104,28 @@ def job_prune(
     return report
 
 
-def _delete_batch(*, status: str, cutoff: datetime, batch: int) -> tuple[int, int]:
-    """One short transaction: up to `batch` of the oldest finished jobs of `status` before `cutoff`,
-    with their events. Returns (jobs, events) deleted."""
-    params = [status, connection.ops.adapt_datetimefield_value(cutoff), batch]
+def _delete_batch(*, status: str, cutoff: datetime, after: object, batch: int) -> tuple[int, int, object]:
+    """One short transaction: up to `batch` of the oldest finished jobs of `status` before `cutoff`
+    (and from `after` on), with their events. Returns (jobs, events) deleted and the last finished_at,
+    as the database gave it (the next batch's `after`)."""
+    at = connection.ops.adapt_datetimefield_value
+    since, params = ("", []) if after is None else (" AND finished_at >= %s", [after])
     # PostgreSQL: a row another transaction holds (a retry in flight) is skipped, never waited for;
     # the lock keeps it finished until the DELETE. SQLite's IMMEDIATE transaction serialises writers.
     postgres = connection.vendor == "postgresql"
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {JOB} WHERE status = %s AND finished_at < %s ORDER BY finished_at LIMIT %s{lock}", params
+            f"SELECT id, finished_at FROM {JOB} WHERE status = %s AND finished_at < %s{since} "
+            f"ORDER BY finished_at LIMIT %s{lock}",
+            [status, at(cutoff), *params, batch],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return 0, 0
+        rows = cursor.fetchall()
+        if not rows:
+            return 0, 0, after
+        ids = [job_id for job_id, _ in rows]
         among, values = ("= ANY(%s)", [ids]) if postgres else (f"IN ({', '.join(['%s'] * len(ids))})", ids)
         cursor.execute(f"DELETE FROM {EVENT} WHERE job_id {among}", values)
         events = cursor.rowcount
         cursor.execute(f"DELETE FROM {JOB} WHERE id {among}", values)
-        return cursor.rowcount, events
+        return cursor.rowcount, events, rows[-1][1]

@@ -84,6 +84,14 @@ def test_a_small_batch_deletes_in_several_transactions_and_reports_each():
     assert remaining() == set()
 
 
+def test_jobs_that_finished_at_the_same_moment_all_go_across_batches():
+    same = timezone.now() - timedelta(days=8)
+    for _ in range(5):
+        JobFactory(status="succeeded", finished_at=same)
+    assert services.job_prune(batch=2).jobs["succeeded"] == 5
+    assert remaining() == set()
+
+
 def test_a_batch_deletes_the_oldest_first_and_stays_deleted_when_the_prune_stops():
     oldest, older, old = finished("succeeded", 30), finished("succeeded", 20), finished("succeeded", 10)
 
