@@ -249,6 +249,7 @@ JOBS_RETAIN_FAILED_SECONDS = env.int("JOBS_RETAIN_FAILED_SECONDS", default=30 * 
 JOBS_RETAIN_CANCELLED_SECONDS = env.int("JOBS_RETAIN_CANCELLED_SECONDS", default=7 * 86400)
 JOBS_RETAIN_EXPIRED_SECONDS = env.int("JOBS_RETAIN_EXPIRED_SECONDS", default=7 * 86400)
 JOBS_PRUNE_BATCH = env.int("JOBS_PRUNE_BATCH", default=1000)
+JOBS_PRUNE_PAUSE_SECONDS = env.float("JOBS_PRUNE_PAUSE_SECONDS", default=0.0)  # between batches
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can

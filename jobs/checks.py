@@ -12,7 +12,7 @@ def job_settings(app_configs, **kwargs) -> list[Error]:
     unknown = set(settings.JOBS_SERVE_QUEUES) - set(settings.JOBS_QUEUES)
     if unknown:
         errors.append(Error(f"JOBS_SERVE_QUEUES names queues not in JOBS_QUEUES: {sorted(unknown)}.", id="jobs.E003"))
-    negative = [name for name in RETAIN_SETTINGS.values() if getattr(settings, name) < 0]
+    negative = [name for name in (*RETAIN_SETTINGS.values(), "JOBS_PRUNE_PAUSE_SECONDS") if getattr(settings, name) < 0]
     if negative:
         errors.append(Error(f"{', '.join(negative)} must be 0 or more (seconds).", id="jobs.E004"))
     if not 1 <= settings.JOBS_PRUNE_BATCH <= MAX_BATCH:

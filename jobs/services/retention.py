@@ -72,11 +72,14 @@ def job_prune(
     batch: int | None = None,
     ages: dict[str, float] | None = None,
     on_batch: Callable[[int], None] | None = None,
+    pause: float | None = None,
 ) -> PruneReport:
     """Delete finished jobs past their status's retention, and their events, `batch` jobs per
-    transaction (default JOBS_PRUNE_BATCH). `on_batch(jobs_deleted)` runs between batches (a handler
-    checks for cancellation there). `dry_run` counts instead, deleting nothing."""
+    transaction (default JOBS_PRUNE_BATCH), sleeping `pause` seconds between batches (default
+    JOBS_PRUNE_PAUSE_SECONDS). `on_batch(jobs_deleted)` runs between batches (a handler checks for
+    cancellation there). `dry_run` counts instead, deleting nothing."""
     batch = settings.JOBS_PRUNE_BATCH if batch is None else batch
+    pause = settings.JOBS_PRUNE_PAUSE_SECONDS if pause is None else pause
     if not 1 <= batch <= MAX_BATCH:
         raise ValueError(f"batch must be 1 to {MAX_BATCH}")
     report = PruneReport(dry_run=dry_run)
@@ -99,6 +102,8 @@ def job_prune(
                 on_batch(jobs)
             if jobs < batch:
                 break
+            if pause:  # leaves the database to enqueues and claims for a while on a small machine
+                time.sleep(pause)
     if not dry_run:
         logger.info("jobs pruned", extra={"action": "jobs.pruned", **{f"pruned_{s}": n for s, n in report.jobs.items()}})
     return report

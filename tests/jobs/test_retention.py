@@ -12,6 +12,7 @@ from jobs import runner, services
 from jobs.exceptions import JobCancelled
 from jobs.management import cli
 from jobs.models import IdempotencyRecord, Job, JobEvent
+from jobs.services import retention
 from tests.commands.call import run_command
 from tests.factories import JobFactory, UserFactory
 
@@ -26,6 +27,7 @@ def ages(settings):
     settings.JOBS_RETAIN_CANCELLED_SECONDS = 7 * DAY
     settings.JOBS_RETAIN_EXPIRED_SECONDS = 7 * DAY
     settings.JOBS_PRUNE_BATCH = 1000
+    settings.JOBS_PRUNE_PAUSE_SECONDS = 0
 
 
 def finished(status: str, days_ago: float, events: int = 2) -> Job:
@@ -84,6 +86,16 @@ def test_a_small_batch_deletes_in_several_transactions_and_reports_each():
     assert remaining() == set()
 
 
+def test_the_prune_pauses_between_batches_not_after_the_last(monkeypatch, settings):
+    settings.JOBS_PRUNE_PAUSE_SECONDS = 0.25
+    slept = []
+    monkeypatch.setattr(retention.time, "sleep", slept.append)
+    for _ in range(5):
+        finished("succeeded", 8)
+    services.job_prune(batch=2)
+    assert slept == [0.25, 0.25]
+
+
 def test_jobs_that_finished_at_the_same_moment_all_go_across_batches():
     same = timezone.now() - timedelta(days=8)
     for _ in range(5):
@@ -121,7 +133,7 @@ def test_a_batch_outside_its_bounds_is_refused():
 
 def test_command_prints_per_status_counts():
     finished("succeeded", 8), finished("cancelled", 8, events=0)
-    result = run_command("jobs_prune", "--batch", "1")
+    result = run_command("jobs_prune", "--batch", "1", "--pause", "0")
     assert result.code == cli.OK
     lines = result.out.splitlines()
     assert lines[0].startswith("succeeded: deleted 1 jobs, 2 events (finished before ")
@@ -158,6 +170,15 @@ def test_command_refuses_a_bad_batch(batch):
     assert remaining() == {job.pk}
 
 
+@pytest.mark.parametrize("pause", ["-1", "soon"])
+def test_command_refuses_a_bad_pause(pause):
+    job = finished("succeeded", 8)
+    result = run_command("jobs_prune", "--pause", pause)
+    assert result.code == cli.USAGE
+    assert "--pause" in result.err
+    assert remaining() == {job.pk}
+
+
 def test_prune_handler_runs_the_service_and_returns_its_report():
     old = finished("succeeded", 8)
     job = services.job_enqueue(handler="jobs.prune")
@@ -183,5 +204,6 @@ def test_idempotency_prune_handler_deletes_old_records(settings):
 def test_negative_ages_and_a_bad_batch_fail_the_system_check(settings):
     settings.JOBS_RETAIN_FAILED_SECONDS = -1
     settings.JOBS_PRUNE_BATCH = 0
+    settings.JOBS_PRUNE_PAUSE_SECONDS = -0.5
     ids = {error.id for error in run_checks()}
     assert {"jobs.E004", "jobs.E005"} <= ids

@@ -21,7 +21,8 @@ def batch_size(text: str) -> int:
 class Command(cli.JobsCommand):
     help = (
         "Delete finished jobs older than their status's retention (JOBS_RETAIN_<STATUS>_SECONDS, from "
-        "finished_at) and their events, in batches of --batch jobs per transaction (default JOBS_PRUNE_BATCH); "
+        "finished_at) and their events, in batches of --batch jobs per transaction (default JOBS_PRUNE_BATCH), "
+        "--pause seconds apart; "
         "queued, reserved and running jobs are never touched. Prints the count per status. Safe beside running "
         "clusters."
     )
@@ -29,10 +30,12 @@ class Command(cli.JobsCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; delete nothing.")
         parser.add_argument("--batch", type=batch_size, metavar="N", help=f"Jobs per transaction (1 to {MAX_BATCH}).")
+        parser.add_argument("--pause", type=cli.non_negative_float, metavar="SECONDS",
+                            help="Sleep between batches (default JOBS_PRUNE_PAUSE_SECONDS).")  # fmt: skip
 
-    def handle(self, *, dry_run, batch, json, **options) -> None:
+    def handle(self, *, dry_run, batch, pause, json, **options) -> None:
         now = timezone.now()
-        report = services.job_prune(dry_run=dry_run, batch=batch, now=now)
+        report = services.job_prune(dry_run=dry_run, batch=batch, pause=pause, now=now)
         if json:
             return self.write_json(report.as_dict())
         cutoffs = services.job_prune_cutoffs(now=now)
