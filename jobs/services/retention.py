@@ -87,26 +87,30 @@ def job_prune(
         if dry_run:
             report.jobs[status] = Job.objects.filter(status=status, finished_at__lt=cutoff).count()
             report.events[status] = JobEvent.objects.filter(job__status=status, job__finished_at__lt=cutoff).count()
-            continue
-        after = None  # each batch starts where the last one ended, not over the index entries it left dead
-        while True:
-            started = time.monotonic()
-            jobs, events, after = _delete_batch(status=status, cutoff=cutoff, after=after, batch=batch)
-            report.longest_batch_seconds = max(report.longest_batch_seconds, time.monotonic() - started)
-            report.jobs[status] += jobs
-            report.events[status] += events
-            if not jobs:
-                break
-            report.batches += 1
-            if on_batch is not None:
-                on_batch(jobs)
-            if jobs < batch:
-                break
-            if pause:  # leaves the database to enqueues and claims for a while on a small machine
-                time.sleep(pause)
+        else:
+            _prune_status(report, status=status, cutoff=cutoff, batch=batch, pause=pause, on_batch=on_batch)
     if not dry_run:
-        logger.info("jobs pruned", extra={"action": "jobs.pruned", **{f"pruned_{s}": n for s, n in report.jobs.items()}})
+        logger.info("jobs pruned", extra={"action": "jobs.pruned", "jobs": report.jobs, "events": report.events})
     return report
+
+
+def _prune_status(report: PruneReport, *, status, cutoff, batch, pause, on_batch) -> None:
+    after = None  # each batch starts where the last one ended, not over the index entries it left dead
+    while True:
+        started = time.monotonic()
+        jobs, events, after = _delete_batch(status=status, cutoff=cutoff, after=after, batch=batch)
+        report.longest_batch_seconds = max(report.longest_batch_seconds, time.monotonic() - started)
+        report.jobs[status] += jobs
+        report.events[status] += events
+        if not jobs:
+            return
+        report.batches += 1
+        if on_batch is not None:
+            on_batch(jobs)
+        if jobs < batch:
+            return
+        if pause:  # leaves the database to enqueues and claims for a while on a small machine
+            time.sleep(pause)
 
 
 def _delete_batch(*, status: str, cutoff: datetime, after: object, batch: int) -> tuple[int, int, object]:
