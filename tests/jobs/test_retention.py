@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.checks import run_checks
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from jobs import runner, services
@@ -84,6 +86,17 @@ def test_a_small_batch_deletes_in_several_transactions_and_reports_each():
     assert seen == [2, 2, 1]
     assert report.batches == 3 and report.jobs["succeeded"] == 5
     assert remaining() == set()
+
+
+def test_a_batch_costs_the_same_statements_however_many_jobs_it_holds():
+    def statements(jobs: int) -> int:
+        for _ in range(jobs):
+            finished("succeeded", 8)
+        with CaptureQueriesContext(connection) as captured:
+            assert services.job_prune(batch=100).jobs["succeeded"] == jobs
+        return len(captured)
+
+    assert statements(2) == statements(40)  # set-based: no row loaded, no per-job delete or signal
 
 
 def test_the_prune_pauses_between_batches_not_after_the_last(monkeypatch, settings):
