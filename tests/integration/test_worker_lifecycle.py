@@ -79,7 +79,7 @@ def test_cancel_stops_a_running_job_at_its_next_check(worker_cluster, staff):
     services.job_cancel(job=job, by=staff)
 
     wait_for(lambda: status_of(job) == Job.Status.CANCELLED, message="job cancelled")
-    assert job.progress["done"] < 600
+    assert job.progress.get("done", 0) < 600  # no progress yet when the cancel beats the first step
     kinds = list(job.events.values_list("kind", flat=True))
     assert kinds == ["started", "cancel_requested", "cancelled"]
 
