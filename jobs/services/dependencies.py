@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -144,6 +144,23 @@ def job_dependants_settle(*, ended: dict[int, str]) -> None:
     bad = {pk: status for pk, status in ended.items() if status in ENDED_BADLY}
     if bad:
         job_dependants_cancel(ended=bad)
+
+
+def job_dependants_recover(*, limit: int = 100) -> int:
+    """Settle WAITING jobs that a dying worker left behind between a dependency's end and the settling
+    that follows it (on PostgreSQL, a transaction of its own): those whose dependencies all succeeded,
+    or one of which ended badly. Each cluster's upkeep runs this: one indexed read while none waits."""
+    links = JobDependency.objects.filter(job_id=OuterRef("pk"))
+    unfinished = links.exclude(depends_on__status=Job.Status.SUCCEEDED)
+    stuck = Job.objects.filter(status=Job.Status.WAITING).filter(
+        Exists(links) & (~Exists(unfinished) | Exists(links.filter(depends_on__status__in=ENDED_BADLY)))
+    )
+    ids = list(stuck.values_list("pk", flat=True)[:limit])
+    if ids:
+        ended = JobDependency.objects.filter(job_id__in=ids, depends_on__status__in=[Job.Status.SUCCEEDED, *ENDED_BADLY])
+        job_dependants_settle(ended=dict(ended.values_list("depends_on_id", "depends_on__status")))
+        logger.warning("waiting jobs settled late", extra={"action": "job.dependants_recovered", "count": len(ids)})
+    return len(ids)
 
 
 def job_dependants_release(*, job_ids: list[int]) -> list[int]:

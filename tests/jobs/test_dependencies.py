@@ -248,6 +248,17 @@ def test_a_cycle_behind_a_chain_names_only_the_items_on_or_behind_it():
     assert set(error.value.errors["jobs"]) == {"1", "2"}
 
 
+@pytest.mark.parametrize(("ended", "settled"), [("succeeded", "queued"), ("failed", "cancelled")])
+def test_the_upkeep_settles_dependants_a_dead_worker_left_waiting(ended, settled):
+    upstream, other = enqueue(), JobFactory(status=Job.Status.SUCCEEDED)
+    job, still = enqueue(depends_on=[upstream.pk, other.pk]), enqueue(depends_on=[enqueue().pk])
+    Job.objects.filter(pk=upstream.pk).update(status=ended)  # its end committed, the settling never ran
+    assert services.job_dependants_recover() == 1
+    assert status(job) == settled
+    assert status(still) == Job.Status.WAITING
+    assert services.job_dependants_recover() == 0
+
+
 def test_events_record_the_release():
     upstream = enqueue()
     job = enqueue(depends_on=[upstream.pk])
