@@ -50,8 +50,8 @@ def job_wait_reason(*, job: Job, now: datetime | None = None) -> str | None:
     """Why a waiting or queued job has not started yet, in an operator's words; None when nothing holds
     it back but the work ahead of it (or it is not queued). A few small indexed reads: for one job's page."""
     if job.status == Job.Status.WAITING:
-        ids = Job.objects.filter(downstream_links__job=job).exclude(status=Job.Status.SUCCEEDED).values_list("pk", flat=True)
-        return f"the jobs it depends on: {', '.join(f'#{pk}' for pk in ids.order_by('pk')[:10])}"
+        ahead = Job.objects.filter(downstream_links__job=job).exclude(status=Job.Status.SUCCEEDED).order_by("pk")
+        return f"the jobs it depends on: {', '.join(f'#{pk}' for pk in ahead.values_list('pk', flat=True)[:10])}"
     if job.status != Job.Status.QUEUED:
         return None
     now = now or timezone.now()

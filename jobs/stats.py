@@ -72,7 +72,8 @@ def queue_stats(*, now: datetime | None = None) -> list[dict]:
     found = {row["queue"]: row for row in rows}
     queues = []
     for name in dict.fromkeys([*settings.JOBS_QUEUES, *sorted(found)]):
-        row = found.get(name, {"waiting": 0, "queued": 0, "due": 0, "reserved": 0, "running": 0, "stale": 0, "oldest_due": None})
+        row = found.get(name, {**dict.fromkeys(("waiting", "queued", "due", "reserved", "running", "stale"), 0),
+                               "oldest_due": None})
         oldest, state = row["oldest_due"], states.get(name) or Queue(name=name)
         queues.append(
             {

@@ -144,7 +144,10 @@ class QueueSerializer(serializers.Serializer):
     concurrency_limit = serializers.IntegerField(allow_null=True)
 
 
-@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1, "maxLength": 64}]})
+_REF = {"type": "string", "minLength": 1, "maxLength": 64}
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, _REF]})
 class DependencyField(serializers.Field):
     """In a batch, a dependency is a job id (an integer) or the `ref` of another item (a string)."""
 

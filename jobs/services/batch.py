@@ -107,7 +107,8 @@ class _BatchDependencies:
         self.order, cycle = dependency_order({i: [at for kind, at in self.links.get(i, []) if kind == "item"]
                                               for i in range(len(items))})  # fmt: skip
         for index in cycle:
-            self._error(index, FIELD, f"Items {', '.join(map(str, cycle))} of this batch depend on each other in a cycle.")
+            message = f"Items {', '.join(map(str, cycle))} of this batch depend on each other in a cycle."
+            self._error(index, FIELD, message)
 
     def _error(self, index: int, field: str, message: str) -> None:
         self.errors.setdefault(str(index), {}).setdefault(field, []).append(message)
@@ -141,7 +142,7 @@ class _BatchDependencies:
             cancelled[job] = why or f"dependency #{jobs[dead].pk} cancelled"
             job.error = dependency_error(cancelled[job])
             Job.objects.filter(pk=job.pk).update(error=job.error)
-        pairs = [(jobs[i], pk if kind == "id" else jobs[pk].pk) for i, links in self.links.items() for kind, pk in links]
+        pairs = [(jobs[i], at if kind == "id" else jobs[at].pk) for i, links in self.links.items() for kind, at in links]
         dependency_link(links=pairs, cancelled=cancelled, now=jobs[0].created_at)
 
 

@@ -56,7 +56,7 @@ def dependency_lock(*, ids: list[int], user) -> dict[int, str]:
     InvalidJob on `depends_on` naming the ids that do not exist or that `user` may not see."""
     if not ids:
         return {}
-    visible = set(jobs_visible(Job.objects.filter(pk__in=ids), user=user).values_list("pk", flat=True))
+    visible = set(jobs_visible(Job.objects.filter(pk__in=ids), user=user).order_by().values_list("pk", flat=True))
     Job.objects.filter(pk__in=visible).update(has_dependants=True)
     statuses = dict(Job.objects.filter(pk__in=visible).values_list("pk", "status"))
     missing = [pk for pk in ids if pk not in statuses]
@@ -157,7 +157,8 @@ def job_dependants_recover(*, limit: int = 100) -> int:
     )
     ids = list(stuck.values_list("pk", flat=True)[:limit])
     if ids:
-        ended = JobDependency.objects.filter(job_id__in=ids, depends_on__status__in=[Job.Status.SUCCEEDED, *ENDED_BADLY])
+        final = [Job.Status.SUCCEEDED, *ENDED_BADLY]
+        ended = JobDependency.objects.filter(job_id__in=ids, depends_on__status__in=final)
         job_dependants_settle(ended=dict(ended.values_list("depends_on_id", "depends_on__status")))
         logger.warning("waiting jobs settled late", extra={"action": "job.dependants_recovered", "count": len(ids)})
     return len(ids)
@@ -189,7 +190,7 @@ def _release(job_ids: list[int], *, now: datetime) -> list[int]:
     )
     notify_queues(sorted({queue for _, queue in ready}))
     if ids:
-        logger.info("dependants released", extra={"action": "job.released", "count": len(ids)})
+        logger.info("dependants released", extra={"action": "job.dependants_released", "count": len(ids)})
     return ids
 
 

@@ -33,7 +33,8 @@ class Command(cli.JobsCommand):
         upstream, downstream = selectors.job_dependencies(job=job)
         for title, jobs in (("Depends on", upstream), ("Needed by", downstream)):
             if jobs:
-                self.stdout.write(f"\n{title}: " + ", ".join(f"#{other.pk} {other.handler} ({other.status})" for other in jobs))
+                listed = ", ".join(f"#{other.pk} {other.handler} ({other.status})" for other in jobs)
+                self.stdout.write(f"\n{title}: {listed}")
         self.stdout.write("\nEvents:")
         events = selectors.job_events(job=job)
         rows = [
