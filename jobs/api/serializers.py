@@ -147,7 +147,7 @@ class QueueSerializer(serializers.Serializer):
 _REF = {"type": "string", "minLength": 1, "maxLength": 64}
 
 
-@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, _REF]})
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": JOB_ID_MAX}, _REF]})
 class DependencyField(serializers.Field):
     """In a batch, a dependency is a job id (an integer) or the `ref` of another item (a string)."""
 

@@ -122,7 +122,8 @@ def dependency_order(deps: dict[int, list[int]]) -> tuple[list[int], list[int]]:
             waiting_on[down].discard(item)
             if not waiting_on[down]:
                 ready.append(down)
-    return order, sorted(item for item in waiting_on if item not in set(order))
+    placed = set(order)
+    return order, sorted(item for item in waiting_on if item not in placed)
 
 
 def job_dependencies_retry(*, job: Job) -> str:
