@@ -17,10 +17,10 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from jobs import services
+from jobs import selectors, services
 from jobs.console import job_search
 from jobs.datetimes import BoundedDateFieldListFilter
 from jobs.exceptions import JobError
@@ -139,6 +139,7 @@ class JobAdmin(admin.ModelAdmin):
         (None, {"fields": ["console_link", "status_badge", "handler", "queue", "priority", "progress_display"]}),
         ("Attempts", {"fields": ["attempts_display", "timeout", "run_after_ms", "worker", "cancel_requested_at_ms"]}),
         ("Data", {"fields": ["args_pretty", "result_pretty", "error_pretty", "traceback"]}),
+        ("Dependencies", {"fields": ["depends_on_display", "needed_by_display"]}),
         ("Who and when", {"fields": [
             "requested_by", "trace_id", "unique_key", "concurrency_key", "concurrency_limit", "created_at_ms",
             "deadline_ms", "reserved_at_ms", "reserved_by", "started_at_ms", "finished_at_ms", "heartbeat_at_ms",
@@ -230,6 +231,23 @@ class JobAdmin(admin.ModelAdmin):
         except JobError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         return back
+
+    @admin.display(description="depends on")
+    def depends_on_display(self, job: Job) -> str:
+        return self._job_links(selectors.job_dependencies(job=job)[0])
+
+    @admin.display(description="needed by")
+    def needed_by_display(self, job: Job) -> str:
+        return self._job_links(selectors.job_dependencies(job=job)[1])
+
+    def _job_links(self, jobs: list[Job]) -> str:
+        if not jobs:
+            return "—"
+        return format_html_join(", ", '<a href="{}">#{}</a> {}', (
+            (reverse("admin:jobs_job_change", args=[other.pk]), other.pk,
+             mark_safe(render_to_string("jobs/_status_badge.html", badge_context(other))))
+            for other in jobs
+        ))  # fmt: skip
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job: Job) -> str:

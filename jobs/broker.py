@@ -248,6 +248,7 @@ class _Upkeep(threading.Thread):
         services.job_requeue_stale()
         services.job_release_reserved()
         services.job_expire_overdue()
+        services.job_dependants_recover()
         services.cluster_forget_dead()
 
 

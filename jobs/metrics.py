@@ -85,6 +85,7 @@ class DatabaseCollector:
 
 
 _QUEUE_GAUGES = {
+    "waiting": ("jobs_queue_waiting", "Jobs waiting for the jobs they depend on."),
     "due": ("jobs_queue_due", "Queued jobs whose time has come."),
     "delayed": ("jobs_queue_delayed", "Queued jobs waiting for their run_after (delays, retry backoffs)."),
     "reserved": ("jobs_reserved", "Jobs reserved by a cluster, waiting for a free worker."),

@@ -34,13 +34,15 @@ class JobQuerySet(models.QuerySet["Job"]):
 
 
 # Index and constraint conditions, spelled with literals so migrations stay stable.
-STATUSES = ["queued", "reserved", "running", "succeeded", "failed", "cancelled", "expired"]
+STATUSES = ["waiting", "queued", "reserved", "running", "succeeded", "failed", "cancelled", "expired"]
+ACTIVE = ["waiting", "queued", "reserved", "running"]
 QUEUED = Q(status="queued")
 IN_FLIGHT = Q(status__in=["reserved", "running"])
 
 
 class Job(models.Model):
     class Status(models.TextChoices):
+        WAITING = "waiting"  # for the jobs it depends on (JobDependency): not due, never claimed
         QUEUED = "queued"
         RESERVED = "reserved"  # taken by a cluster's pusher, waiting in its buffer for a free worker
         RUNNING = "running"
@@ -50,7 +52,7 @@ class Job(models.Model):
         EXPIRED = "expired"  # not started by its deadline: never ran
 
     IN_FLIGHT = (Status.RESERVED, Status.RUNNING)
-    ACTIVE = (Status.QUEUED, *IN_FLIGHT)
+    ACTIVE = (Status.WAITING, Status.QUEUED, *IN_FLIGHT)
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED)
     RETRYABLE = (Status.FAILED, Status.CANCELLED, Status.EXPIRED)
 
@@ -82,6 +84,9 @@ class Job(models.Model):
     reserved_by = models.CharField(max_length=200, blank=True, default="", help_text="the cluster holding it")
     worker = models.CharField(max_length=200, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set when a job that depends on this one is enqueued: only then does its end look for dependants,
+    # so a job without any pays nothing (jobs.services.dependencies).
+    has_dependants = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     reserved_at = models.DateTimeField(null=True, blank=True)
@@ -123,7 +128,7 @@ class Job(models.Model):
             models.CheckConstraint(condition=Q(timeout__gte=1), name="job_timeout_positive"),
             models.UniqueConstraint(
                 fields=["unique_key"],
-                condition=Q(status__in=["queued", "reserved", "running"], unique_key__isnull=False),
+                condition=Q(status__in=ACTIVE, unique_key__isnull=False),
                 name="job_unique_key_while_active",
             ),
         ]
@@ -150,11 +155,27 @@ class Job(models.Model):
         return self.status in self.ACTIVE and not (self.status == self.Status.RUNNING and self.cancel_requested_at)
 
 
+class JobDependency(models.Model):
+    """`job` waits for `depends_on`: it becomes due once all its upstream jobs succeeded, and ends
+    CANCELLED when one of them fails for good, is cancelled or expires. Written only at enqueue."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="upstream_links")
+    depends_on = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="downstream_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "depends_on"], name="jobdependency_unique_pair")]
+        indexes = [models.Index(fields=["depends_on", "job"], name="jobdependency_downstream_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.job_id} after #{self.depends_on_id}"
+
+
 class JobEvent(models.Model):
     """Append-only history: one row per change of a job's state after its creation, and the lines
     a handler logged. The job row itself records the creation (created_at, requested_by)."""
 
     class Kind(models.TextChoices):
+        RELEASED = "released"  # a waiting job's dependencies all succeeded: it is queued
         STARTED = "started"
         SUCCEEDED = "succeeded"
         FAILED = "failed"

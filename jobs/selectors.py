@@ -27,13 +27,31 @@ def job_get(*, job_id, user=None) -> Job:
         raise JobNotFound(f"Job {job_id} not found.") from None
 
 
+DEPENDENCIES_SHOWN = 100
+
+
+def job_dependencies(*, job: Job, user=None) -> tuple[list[Job], list[Job]]:
+    """The jobs `job` depends on and the jobs that depend on it (at most DEPENDENCIES_SHOWN of each,
+    oldest first), as far as `user` may see them: one indexed read, two if it has dependants."""
+    fields = ("id", "handler", "status", "run_after", "attempts", "max_attempts", "requested_by_id")
+
+    def shown(jobs: QuerySet[Job]) -> list[Job]:
+        return list(jobs_visible(jobs, user=user).order_by("id").only(*fields)[:DEPENDENCIES_SHOWN])
+
+    upstream = shown(Job.objects.filter(downstream_links__job=job))
+    return upstream, shown(Job.objects.filter(upstream_links__depends_on=job)) if job.has_dependants else []
+
+
 def job_events(*, job: Job) -> list[JobEvent]:
     return list(job.events.select_related("actor"))
 
 
 def job_wait_reason(*, job: Job, now: datetime | None = None) -> str | None:
-    """Why a queued job has not started yet, in an operator's words; None when nothing holds it back
-    but the work ahead of it (or it is not queued). A few small indexed reads: for one job's page."""
+    """Why a waiting or queued job has not started yet, in an operator's words; None when nothing holds
+    it back but the work ahead of it (or it is not queued). A few small indexed reads: for one job's page."""
+    if job.status == Job.Status.WAITING:
+        ahead = Job.objects.filter(downstream_links__job=job).exclude(status=Job.Status.SUCCEEDED).order_by("pk")
+        return f"the jobs it depends on: {', '.join(f'#{pk}' for pk in ahead.values_list('pk', flat=True)[:10])}"
     if job.status != Job.Status.QUEUED:
         return None
     now = now or timezone.now()

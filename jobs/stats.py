@@ -37,6 +37,7 @@ def _status_counts(queues: list[dict], last_hour: dict) -> dict[str, int]:
     """Active jobs from the queues' counts, finished ones of the last hour: no query of its own."""
     counts = dict.fromkeys(Job.Status.values, 0)
     counts.update(
+        waiting=sum(q["waiting"] for q in queues),
         queued=sum(q["queued"] for q in queues),
         reserved=sum(q["reserved"] for q in queues),
         running=sum(q["running"] for q in queues),
@@ -59,6 +60,7 @@ def queue_stats(*, now: datetime | None = None) -> list[dict]:
         .order_by()
         .values("queue")
         .annotate(
+            waiting=Count("id", filter=Q(status=Job.Status.WAITING)),
             queued=Count("id", filter=queued),
             due=Count("id", filter=due),
             reserved=Count("id", filter=Q(status=Job.Status.RESERVED)),
@@ -70,11 +72,13 @@ def queue_stats(*, now: datetime | None = None) -> list[dict]:
     found = {row["queue"]: row for row in rows}
     queues = []
     for name in dict.fromkeys([*settings.JOBS_QUEUES, *sorted(found)]):
-        row = found.get(name, {"queued": 0, "due": 0, "reserved": 0, "running": 0, "stale": 0, "oldest_due": None})
+        row = found.get(name, {**dict.fromkeys(("waiting", "queued", "due", "reserved", "running", "stale"), 0),
+                               "oldest_due": None})
         oldest, state = row["oldest_due"], states.get(name) or Queue(name=name)
         queues.append(
             {
                 "queue": name,
+                "waiting": row["waiting"],
                 "queued": row["queued"],
                 "due": row["due"],
                 "delayed": row["queued"] - row["due"],

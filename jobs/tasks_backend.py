@@ -46,6 +46,7 @@ OPTION_NAMES = ("max_attempts", "timeout", "backoff")  # OPTIONS keys, and what 
 NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 STATUSES = {
+    Job.Status.WAITING: TaskResultStatus.READY,  # for the jobs it depends on
     Job.Status.QUEUED: TaskResultStatus.READY,
     Job.Status.RESERVED: TaskResultStatus.READY,  # taken by a cluster, not started yet
     Job.Status.RUNNING: TaskResultStatus.RUNNING,

@@ -47,7 +47,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         "running": dashboard.running_now(),
         "stale_seconds": f"{settings.JOBS_STALE_SECONDS:g}",
         "stale": sum(q["stale"] for q in stats["queues"]),
-        "active": stats["status"]["queued"] + stats["status"]["reserved"] + stats["status"]["running"],
+        "active": sum(stats["status"][status] for status in Job.ACTIVE),
         "paused": [q for q in stats["queues"] if q["paused"]],
         "may_pause": request.user.has_perm("jobs.pause_queue"),
     }
@@ -83,7 +83,9 @@ def job_list_page(request: HttpRequest) -> HttpResponse:
 def job_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_or_404(request, pk)
     related = related_jobs(job=job, user=request.user)
-    return render(request, "jobs/detail.html", {**_detail_context(job, request), "related": related})
+    upstream, downstream = selectors.job_dependencies(job=job, user=request.user)
+    context = {**_detail_context(job, request), "related": related, "upstream": upstream, "downstream": downstream}
+    return render(request, "jobs/detail.html", context)
 
 
 @require_GET

@@ -7,7 +7,10 @@ from config.fields import StrictCharField, StrictFloatField
 from jobs.datetimes import check_offset
 from jobs.filters import JobFilter
 from jobs.models import Job, JobEvent
-from jobs.selectors import job_wait_reason
+from jobs.selectors import job_dependencies, job_wait_reason
+from jobs.services.dependencies import MAX_DEPENDENCIES
+
+JOB_ID_MAX = 2**63 - 1  # a bigint: a larger id is a 400, not a database error
 
 
 class JobEnqueueSerializer(serializers.Serializer):
@@ -22,6 +25,10 @@ class JobEnqueueSerializer(serializers.Serializer):
     unique_key = StrictCharField(required=False, max_length=200, allow_blank=False)
     deadline = serializers.DateTimeField(
         required=False, validators=[check_offset], help_text="not started by then: the job expires unrun"
+    )
+    depends_on = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=JOB_ID_MAX), required=False, max_length=MAX_DEPENDENCIES,
+        help_text="ids of jobs that must all succeed first: the job waits, and is cancelled if one of them fails",
     )
 
     def get_fields(self) -> dict:
@@ -93,10 +100,25 @@ class JobSerializer(serializers.ModelSerializer):
 class JobDetailSerializer(JobSerializer):
     events = serializers.SerializerMethodField()
     waiting_for = serializers.SerializerMethodField(help_text="why a queued job has not started yet, if held back")
+    depends_on = serializers.SerializerMethodField(help_text="ids of the jobs this one waits for")
+    dependants = serializers.SerializerMethodField(help_text="ids of the jobs that wait for this one")
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "waiting_for", "events"]
+        fields = [*JobSerializer.Meta.fields, "waiting_for", "depends_on", "dependants", "events"]
         read_only_fields = fields
+
+    def to_representation(self, job: Job) -> dict:
+        request = self.context.get("request")
+        self._links = job_dependencies(job=job, user=request.user if request else None)
+        return super().to_representation(job)
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_depends_on(self, job: Job) -> list[int]:
+        return [upstream.pk for upstream in self._links[0]]
+
+    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
+    def get_dependants(self, job: Job) -> list[int]:
+        return [downstream.pk for downstream in self._links[1]]
 
     def get_waiting_for(self, job: Job) -> str | None:
         return job_wait_reason(job=job)
@@ -110,6 +132,7 @@ class QueueSerializer(serializers.Serializer):
 
     name = serializers.CharField(source="queue")
     weight = serializers.IntegerField()
+    waiting = serializers.IntegerField(help_text="waiting for the jobs they depend on")
     queued = serializers.IntegerField(source="due", help_text="due now")
     delayed = serializers.IntegerField()
     reserved = serializers.IntegerField()
@@ -121,11 +144,41 @@ class QueueSerializer(serializers.Serializer):
     concurrency_limit = serializers.IntegerField(allow_null=True)
 
 
-class JobBatchSerializer(serializers.Serializer):
-    """`{"jobs": [...]}`: up to settings.JOBS_BATCH_MAX_JOBS items, each what POST /jobs/ takes. Errors
-    name the item: `{"jobs": {"3": {"args": ["..."]}}}`."""
+_REF = {"type": "string", "minLength": 1, "maxLength": 64}
 
-    jobs = serializers.ListField(child=JobEnqueueSerializer(), min_length=1)
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": JOB_ID_MAX}, _REF]})
+class DependencyField(serializers.Field):
+    """In a batch, a dependency is a job id (an integer) or the `ref` of another item (a string)."""
+
+    default_error_messages = {"invalid": "Give a job id (an integer) or the ref of an item of this batch (a string)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and 0 < len(data) <= 64:
+            return data
+        if isinstance(data, int) and not isinstance(data, bool) and 0 < data <= JOB_ID_MAX:
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class JobBatchItemSerializer(JobEnqueueSerializer):
+    """One job of a batch: what POST /jobs/ takes, plus a `ref` naming it for the `depends_on` of the others."""
+
+    ref = StrictCharField(required=False, max_length=64, help_text="a name for this item, unique in the batch")
+    depends_on = serializers.ListField(
+        child=DependencyField(), required=False, max_length=MAX_DEPENDENCIES,
+        help_text="job ids and refs of other items of this batch that must all succeed first",
+    )
+
+
+class JobBatchSerializer(serializers.Serializer):
+    """`{"jobs": [...]}`: up to settings.JOBS_BATCH_MAX_JOBS items, each what POST /jobs/ takes (and a
+    `ref`). Errors name the item: `{"jobs": {"3": {"args": ["..."]}}}`."""
+
+    jobs = serializers.ListField(child=JobBatchItemSerializer(), min_length=1)
 
     def validate_jobs(self, jobs: list[dict]) -> list[dict]:
         if len(jobs) > settings.JOBS_BATCH_MAX_JOBS:

@@ -189,6 +189,14 @@ def job_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a job id (a positive whole number)") from None
 
 
+def job_ids(text: str) -> list[int]:
+    """Comma-separated job ids, like 12,13 (or #12,#13)."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of job ids, like 12,13")
+    return [job_id(part) for part in parts]
+
+
 def non_negative_float(text: str) -> float:
     value = number(text)
     if value < 0:

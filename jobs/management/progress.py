@@ -58,6 +58,8 @@ class ProgressBar:
         now = timezone.now()
         if job.status == Job.Status.QUEUED and job.run_after > now:
             return f"{head} (attempt {job.attempts + 1}/{job.max_attempts} due in {duration(job.run_after - now)})"
+        if job.status == Job.Status.WAITING:
+            return f"{head} (waiting for the jobs it depends on)"
         if job.status == Job.Status.QUEUED:
             waited = now - max(job.run_after, job.created_at)
             return f"{head} (attempt {job.attempts + 1}/{job.max_attempts}, waiting {duration(waited)} for a worker)"

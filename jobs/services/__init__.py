@@ -13,6 +13,7 @@ from jobs.services.control import (
     job_retry_matching,
     job_retry_many,
 )
+from jobs.services.dependencies import job_dependants_recover
 from jobs.services.enqueue import job_build, job_enqueue
 from jobs.services.idempotency import idempotency_prune
 from jobs.services.lifecycle import (
@@ -44,6 +45,7 @@ __all__ = [
     "job_cancel",
     "job_cancel_many",
     "job_cancel_matching",
+    "job_dependants_recover",
     "job_enqueue",
     "job_enqueue_many",
     "job_expire_overdue",

@@ -11,21 +11,29 @@ from django.utils import timezone
 
 from jobs.exceptions import DuplicateJob, JobError, JobNotFound, JobStateConflict, PermissionDenied
 from jobs.models import Job, JobEvent
+from jobs.services.dependencies import job_dependants_cancel, job_dependencies_retry
 from jobs.services.wakeup import notify_queue, notify_queues
 from jobs.permissions import job_check, job_may, job_may_see_all, jobs_visible
 
 
+NOT_STARTED = (Job.Status.WAITING, Job.Status.QUEUED, Job.Status.RESERVED)
+
+
 @transaction.atomic
 def job_cancel(*, job: Job, by=None) -> Job:
-    """A QUEUED or RESERVED (not yet started) job is CANCELLED at once and never runs; a RUNNING one is
-    asked to stop and ends CANCELLED at its next cancellation check (idempotent). Raises JobStateConflict
-    once finished, JobNotFound or PermissionDenied when `by` may not (jobs.permissions)."""
+    """A WAITING, QUEUED or RESERVED (not yet started) job is CANCELLED at once and never runs, and so
+    are the jobs waiting for it; a RUNNING one is asked to stop and ends CANCELLED at its next
+    cancellation check (idempotent). Raises JobStateConflict once finished, JobNotFound or
+    PermissionDenied when `by` may not (jobs.permissions)."""
     job_check(user=by, action="cancel", job=job)
     now = timezone.now()
     actor = _actor(by)
-    waiting = (Job.Status.QUEUED, Job.Status.RESERVED)
-    if Job.objects.filter(pk=job.pk, status__in=waiting).update(status=Job.Status.CANCELLED, finished_at=now):
+    if Job.objects.filter(pk=job.pk, status__in=NOT_STARTED).update(status=Job.Status.CANCELLED, finished_at=now):
         JobEvent.objects.create(job=job, at=now, kind=JobEvent.Kind.CANCELLED, attempt=job.attempts, actor=actor)
+        job.refresh_from_db()
+        if job.has_dependants:
+            job_dependants_cancel(ended={job.pk: Job.Status.CANCELLED})
+        return job
     elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, cancel_requested_at__isnull=True).update(
         cancel_requested_at=now
     ):
@@ -44,14 +52,17 @@ def job_cancel(*, job: Job, by=None) -> Job:
 @transaction.atomic
 def job_retry(*, job: Job, by=None) -> Job:
     """Queue a FAILED, CANCELLED or EXPIRED job again with fresh attempts and no deadline, keeping its
-    history. Raises JobStateConflict otherwise, DuplicateJob if another active job took its unique key,
-    JobNotFound or PermissionDenied when `by` may not (jobs.permissions)."""
+    history; a job with dependencies WAITS again unless they all succeeded. Raises JobStateConflict
+    otherwise, or when one of its dependencies failed, was cancelled or expired (retry that one first),
+    DuplicateJob if another active job took its unique key, JobNotFound or PermissionDenied when `by`
+    may not (jobs.permissions). The jobs that depended on it stay as they are."""
     job_check(user=by, action="retry", job=job)
     now = timezone.now()
+    status = job_dependencies_retry(job=job) if job.status in Job.RETRYABLE else Job.Status.QUEUED
     try:
         with transaction.atomic():
             retried = Job.objects.filter(pk=job.pk, status__in=Job.RETRYABLE).update(
-                status=Job.Status.QUEUED,
+                status=status,
                 attempts=0,
                 run_after=now,
                 deadline=None,
@@ -72,7 +83,8 @@ def job_retry(*, job: Job, by=None) -> Job:
     if not retried:
         raise JobStateConflict(f"Job #{job.pk} is {job.status}; only failed, cancelled or expired jobs can be retried.")
     JobEvent.objects.create(job=job, at=now, kind=JobEvent.Kind.RETRIED, actor=_actor(by))
-    notify_queue(job.queue)
+    if status == Job.Status.QUEUED:
+        notify_queue(job.queue)
     return job
 
 
@@ -177,9 +189,10 @@ def _retry_chunk(ids: list[int], by) -> BulkOutcome:
     now = timezone.now()
     try:
         with transaction.atomic():
-            rows = list(
-                Job.objects.select_for_update().filter(pk__in=ids, status__in=Job.RETRYABLE).values_list("pk", "queue")
-            )
+            # Jobs with dependencies are retried one by one (below): their new status depends on them.
+            retryable = Job.objects.filter(pk__in=ids, status__in=Job.RETRYABLE)
+            linked = set(retryable.filter(upstream_links__isnull=False).values_list("pk", flat=True).distinct())
+            rows = list(retryable.exclude(pk__in=linked).select_for_update().values_list("pk", "queue"))
             Job.objects.filter(pk__in=[pk for pk, _ in rows]).update(
                 status=Job.Status.QUEUED, attempts=0, run_after=now, deadline=None, reserved_by="",
                 cancel_requested_at=None, result=None, error=None, progress={}, worker="", started_at=None,
@@ -192,23 +205,29 @@ def _retry_chunk(ids: list[int], by) -> BulkOutcome:
     except IntegrityError:  # an active job holds one of their unique keys: one by one, to name which
         with transaction.atomic():
             return job_retry_many(jobs=Job.objects.filter(pk__in=ids).order_by("id"), by=by)
-    return _rest(ids, done={pk for pk, _ in rows})
+    if not linked:
+        return _rest(ids, done={pk for pk, _ in rows})
+    outcome = job_retry_many(jobs=Job.objects.filter(pk__in=linked).order_by("id"), by=by)
+    rest = _rest([pk for pk in ids if pk not in linked], done={pk for pk, _ in rows})
+    rest.done += outcome.done
+    rest.skipped.update(outcome.skipped)
+    return rest
 
 
 def _cancel_chunk(ids: list[int], by) -> BulkOutcome:
     now = timezone.now()
-    waiting = (Job.Status.QUEUED, Job.Status.RESERVED)
     with transaction.atomic():
         locked = Job.objects.select_for_update().filter(pk__in=ids)
-        stop = list(locked.filter(status__in=waiting).values_list("pk", "attempts"))
+        stop = list(locked.filter(status__in=NOT_STARTED).values_list("pk", "attempts", "has_dependants"))
         ask = list(locked.filter(status=Job.Status.RUNNING, cancel_requested_at__isnull=True).values_list("pk", "attempts"))
-        Job.objects.filter(pk__in=[pk for pk, _ in stop]).update(status=Job.Status.CANCELLED, finished_at=now)
+        Job.objects.filter(pk__in=[pk for pk, _, _ in stop]).update(status=Job.Status.CANCELLED, finished_at=now)
         Job.objects.filter(pk__in=[pk for pk, _ in ask]).update(cancel_requested_at=now)
-        events = [(pk, attempts, JobEvent.Kind.CANCELLED) for pk, attempts in stop]
+        events = [(pk, attempts, JobEvent.Kind.CANCELLED) for pk, attempts, _ in stop]
         events += [(pk, attempts, JobEvent.Kind.CANCEL_REQUESTED) for pk, attempts in ask]
         JobEvent.objects.bulk_create(
             [JobEvent(job_id=pk, at=now, kind=kind, attempt=attempts, actor=_actor(by)) for pk, attempts, kind in events]
         )
+        job_dependants_cancel(ended={pk: Job.Status.CANCELLED for pk, _, has_dependants in stop if has_dependants})
     return _rest(ids, done={pk for pk, _, _ in events})
 
 

@@ -15,13 +15,14 @@ from jobs.exceptions import DuplicateJob, InvalidJob
 from jobs.middleware import enqueue_through
 from jobs.models import Job
 from jobs.registry import get_handler
+from jobs.services.dependencies import dependency_ids, dependency_link, dependency_lock, dependency_start
 from jobs.services.wakeup import NOTIFY_SQL, notify_due
 from jobs.tracing import new_trace_id
 
 logger = logging.getLogger(__name__)
 
 
-def job_enqueue(*, handler: str, **options) -> Job:
+def job_enqueue(*, handler: str, depends_on: list[int] | None = None, **options) -> Job:
     """Create a QUEUED job: one INSERT (with the NOTIFY that wakes idle clusters on PostgreSQL) in the
     caller's transaction, so a rolled-back enqueue never runs. The row is the queue: no broker hand-off.
     The options are `job_build`'s: args, requested_by, queue, priority, max_attempts, timeout, run_after
@@ -29,15 +30,29 @@ def job_enqueue(*, handler: str, **options) -> Job:
 
     Raises UnknownHandler, PermissionDenied, QuotaExceeded, InvalidJob (field errors) or DuplicateJob
     (an active job holds `unique_key`, given or derived from the arguments of a `unique_by_args`
-    handler). A job not started by `deadline` (or the handler's default) ends EXPIRED without running."""
+    handler). A job not started by `deadline` (or the handler's default) ends EXPIRED without running.
+
+    With `depends_on` (ids of jobs the requester may see, else InvalidJob) the job starts WAITING until
+    they all succeeded, QUEUED if they already have, or CANCELLED if one already failed, was cancelled
+    or expired (jobs.services.dependencies)."""
     job = job_build(handler=handler, **options)
-    enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
+    if depends_on:
+        _insert_waiting(job, ids=dependency_ids(depends_on), user=options.get("requested_by"))
+    else:
+        enqueue_through(job, _insert)  # JOBS_ENQUEUE_MIDDLEWARE around the insert
     transaction.on_commit(partial(metrics.job_enqueued, handler=job.handler, queue=job.queue))
     logger.info(
         "job enqueued",
         extra={"action": "job.enqueued", "job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler},
     )
     return job
+
+
+@transaction.atomic
+def _insert_waiting(job: Job, *, ids: list[int], user) -> None:
+    reason = dependency_start(job, statuses=dependency_lock(ids=ids, user=user), now=job.created_at)
+    enqueue_through(job, _insert)
+    dependency_link(links=[(job, up) for up in ids], cancelled={job: reason} if reason else {}, now=job.created_at)
 
 
 def job_build(

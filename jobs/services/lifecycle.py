@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from jobs.models import Job, JobEvent
 from jobs.registry import get_handler
+from jobs.services.dependencies import job_dependants_settle
 
 logger = logging.getLogger(__name__)
 
@@ -23,29 +24,37 @@ def _owned(job: Job):
 
 def _end_attempt(job: Job, changes: dict, *, kind: str, message: str = "", now: datetime) -> bool:
     """Apply `changes` to the job while this worker still owns the attempt, and append the event:
-    one statement on PostgreSQL (a data-modifying CTE), two in one transaction on SQLite."""
+    one statement on PostgreSQL (a data-modifying CTE), two in one transaction on SQLite. The UPDATE
+    also returns `has_dependants`, so only a job that has some settles them (a third step)."""
     fields = {Job._meta.get_field(name): value for name, value in changes.items()}
     assignments = ", ".join(f"{field.column} = %s" for field in fields)
     values = [field.get_db_prep_save(value, connection) for field, value in fields.items()]
     update = f"""UPDATE {Job._meta.db_table} SET {assignments}
-        WHERE id = %s AND status = 'running' AND worker = %s AND attempts = %s RETURNING id"""
+        WHERE id = %s AND status = 'running' AND worker = %s AND attempts = %s RETURNING id, has_dependants"""
     params = [*values, job.pk, job.worker, job.attempts]
     event = [connection.ops.adapt_datetimefield_value(now), kind, job.attempts, message]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"""WITH ended AS ({update}) INSERT INTO {JobEvent._meta.db_table} (job_id, at, kind, attempt, message)
-                SELECT id, %s, %s, %s, %s FROM ended""",
+                f"""WITH ended AS ({update}), event AS (
+                    INSERT INTO {JobEvent._meta.db_table} (job_id, at, kind, attempt, message)
+                    SELECT id, %s, %s, %s, %s FROM ended)
+                SELECT has_dependants FROM ended""",
                 params + event,
             )
-            owned = cursor.rowcount == 1
+            row = cursor.fetchone()
+            # The end is committed by now (outside a caller's transaction), so the settling reads it.
+            if row and row[0]:
+                job_dependants_settle(ended={job.pk: changes["status"]})
         else:
             with transaction.atomic():
                 cursor.execute(update, params)
-                owned = cursor.fetchone() is not None
-                if owned:
+                row = cursor.fetchone()
+                if row is not None:
                     JobEvent.objects.create(job=job, at=now, kind=kind, attempt=job.attempts, message=message)
-    if not owned:
+                    if row[1]:
+                        job_dependants_settle(ended={job.pk: changes["status"]})
+    if row is None:
         return _lost(job)
     for name, value in changes.items():
         setattr(job, name, value)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from jobs import metrics
 from jobs.models import Cluster, Job, JobEvent, Queue
+from jobs.services.dependencies import job_dependants_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def _recover(job: Job, *, now: datetime) -> int:
     ):
         return 0  # it beat after all, or another cluster got there first
     JobEvent.objects.create(job=job, at=now, kind=kind, attempt=job.attempts, message=why)
+    if status != Job.Status.QUEUED and Job.objects.filter(pk=job.pk, has_dependants=True).exists():
+        job_dependants_cancel(ended={job.pk: status})
     logger.warning(
         "stale job recovered",
         extra={"action": "job.recovered", "job_id": job.pk, "trace_id": job.trace_id, "status": status},
@@ -81,7 +84,8 @@ def job_release_reserved(*, now: datetime | None = None) -> int:
 
 
 def job_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
-    """QUEUED jobs whose deadline passed before they started end EXPIRED, never run."""
+    """QUEUED jobs whose deadline passed before they started end EXPIRED, never run (and the jobs
+    waiting for them CANCELLED)."""
     now = now or timezone.now()
     ids = list(Job.objects.queued().filter(deadline__lte=now).values_list("pk", flat=True)[:limit])
     if not ids:
@@ -90,11 +94,15 @@ def job_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
         expired = list(
             Job.objects.filter(pk__in=ids, status=Job.Status.QUEUED, deadline__lte=now).values_list("pk", "attempts")
         )
-        Job.objects.filter(pk__in=[pk for pk, _ in expired]).update(status=Job.Status.EXPIRED, finished_at=now)
+        expired_ids = [pk for pk, _ in expired]
+        Job.objects.filter(pk__in=expired_ids).update(status=Job.Status.EXPIRED, finished_at=now)
         JobEvent.objects.bulk_create(
             JobEvent(job_id=pk, at=now, kind=JobEvent.Kind.EXPIRED, attempt=attempts, message="deadline passed")
             for pk, attempts in expired
         )
+        # Read after the UPDATE: a dependant enqueued meanwhile has marked its row by now (or waited for us).
+        linked = Job.objects.filter(pk__in=expired_ids, has_dependants=True).values_list("pk", flat=True)
+        job_dependants_cancel(ended=dict.fromkeys(linked if expired else [], Job.Status.EXPIRED))
     if expired:
         metrics.EXPIRED.inc(len(expired))
         logger.warning("jobs expired", extra={"action": "job.expired", "count": len(expired)})

@@ -52,7 +52,7 @@ def seconds(value: float | timedelta | None) -> str:
 def run_time(job: Job) -> str:
     """How long a job ran, or has run so far; a dash while it is queued, also between attempts
     (its last start is then history, and the time since is waiting, not running)."""
-    return "—" if job.status == Job.Status.QUEUED else seconds(job.duration)
+    return "—" if job.status in (Job.Status.WAITING, Job.Status.QUEUED) else seconds(job.duration)
 
 
 def countdown(seconds_left: float) -> str:

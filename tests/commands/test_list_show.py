@@ -66,7 +66,7 @@ def test_list_json_is_a_list_of_jobs(command, django_assert_max_num_queries):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--status", "done"], "argument --status: unknown status done; choose from queued, reserved, running"),
+        (["--status", "done"], "argument --status: unknown status done; choose from waiting, queued, reserved, running"),
         (["--status", ","], "argument --status: unknown status"),
         (["--since", "yesterday"], "argument --since: 'yesterday' is neither a duration"),
         (["--since", "10y"], "argument --since: '10y' is neither a duration"),

@@ -36,8 +36,8 @@ def busy(now, settings):
 
 def test_stats_count_every_status(busy, now):
     assert job_stats(now=now)["status"] == {
-        "queued": 3, "reserved": 0, "running": 2, "succeeded": 2, "failed": 1, "cancelled": 0, "expired": 0,
-        "total": 8,
+        "waiting": 0, "queued": 3, "reserved": 0, "running": 2, "succeeded": 2, "failed": 1, "cancelled": 0,
+        "expired": 0, "total": 8,
     }  # the cancelled job finished two hours ago: outside the last hour
 
 
@@ -49,9 +49,9 @@ def test_stats_count_finished_jobs_only_over_the_last_hour(busy, now):
 def test_stats_per_queue_depth_age_and_running(busy, now):
     default, imports = job_stats(now=now)["queues"]
     state = {"weight": 1, "paused": False, "paused_at": None, "paused_by": None, "concurrency_limit": None}
-    assert default == {"queue": "default", "queued": 3, "due": 2, "delayed": 1, "reserved": 0, "running": 1,
+    assert default == {"queue": "default", "waiting": 0, "queued": 3, "due": 2, "delayed": 1, "reserved": 0, "running": 1,
                        "stale": 0, "oldest_age_seconds": 300.0, **state}
-    assert imports == {"queue": "imports", "queued": 0, "due": 0, "delayed": 0, "reserved": 0, "running": 1,
+    assert imports == {"queue": "imports", "waiting": 0, "queued": 0, "due": 0, "delayed": 0, "reserved": 0, "running": 1,
                        "stale": 1, "oldest_age_seconds": None, **state}
 
 
@@ -73,7 +73,7 @@ def test_stats_cost_three_queries_whatever_the_size(busy, now, django_assert_num
 def test_stats_of_an_empty_table(now):
     stats = job_stats(now=now)
     assert stats["status"]["total"] == 0
-    assert stats["queues"] == [{"queue": "default", "queued": 0, "due": 0, "delayed": 0, "reserved": 0, "running": 0,
+    assert stats["queues"] == [{"queue": "default", "waiting": 0, "queued": 0, "due": 0, "delayed": 0, "reserved": 0, "running": 0,
                                 "stale": 0, "oldest_age_seconds": None, "weight": 1, "paused": False,
                                 "paused_at": None, "paused_by": None, "concurrency_limit": None}]
     assert stats["throughput"]["last_hour"]["total"] == 0
@@ -84,7 +84,7 @@ def test_status_counts_of_given_ids():
     done = JobFactory(status=Job.Status.SUCCEEDED)
     JobFactory(status=Job.Status.FAILED)  # not asked about
     counts = job_status_counts(ids=[job.pk for job in queued] + [done.pk, 999999])
-    assert counts == {"queued": 2, "reserved": 0, "running": 0, "succeeded": 1, "failed": 0, "cancelled": 0,
+    assert counts == {"waiting": 0, "queued": 2, "reserved": 0, "running": 0, "succeeded": 1, "failed": 0, "cancelled": 0,
                       "expired": 0}
 
 
@@ -92,7 +92,7 @@ def test_stats_command_prints_the_tables(command, busy):
     result = command("jobs_stats")
     assert result.code == cli.OK
     assert result.out.splitlines()[0] == (
-        "Jobs: 3 queued, 0 reserved, 2 running, 2 succeeded, 1 failed, 0 cancelled, 0 expired, 8 total"
+        "Jobs: 0 waiting, 3 queued, 0 reserved, 2 running, 2 succeeded, 1 failed, 0 cancelled, 0 expired, 8 total"
     )
     assert any(line.split()[:4] == ["default", "3", "2", "1"] for line in result.out.splitlines())
     assert any(line.startswith("last minute  2") for line in result.out.splitlines())

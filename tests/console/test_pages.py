@@ -63,7 +63,8 @@ def test_dashboard_shows_counts_chart_queues_and_failures(admin_web, django_asse
 
     assert response.status_code == 200
     assert dict(response.context["counts"]) == {
-        "queued": 2, "reserved": 0, "running": 1, "succeeded": 3, "failed": 1, "cancelled": 0, "expired": 0,
+        "waiting": 0, "queued": 2, "reserved": 0, "running": 1, "succeeded": 3, "failed": 1, "cancelled": 0,
+        "expired": 0,
     }  # fmt: skip
     html = response.content.decode()
     assert 'data-total="succeeded">3<' in html and 'data-total="failed">1<' in html
@@ -181,7 +182,7 @@ def test_detail_shows_facts_timeline_log_error_and_related_jobs(admin_web, staff
     JobEvent.objects.create(job=job, kind=JobEvent.Kind.FAILED, attempt=2, message="no route")
     sibling = JobFactory(trace_id=job.trace_id, handler="jobs.noop")
 
-    with django_assert_max_num_queries(6):  # session, user, job, events, related jobs
+    with django_assert_max_num_queries(7):  # session, user, job, events, related jobs, its dependencies
         response = admin_web.get(reverse("jobs:detail", args=[job.pk]))
 
     html = response.content.decode()

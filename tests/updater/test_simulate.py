@@ -54,8 +54,8 @@ def test_jobs_mode_waits_for_the_workers(live_server, token, in_process_worker):
     assert result.code == cli.OK, result.err
     (phase,) = json.loads(result.out)["phases"]
     assert (phase["ok"], phase["errors"], phase["timeouts"]) == (6, 0, 0)
-    assert phase["jobs"] == {"queued": 0, "reserved": 0, "running": 0, "succeeded": 6, "failed": 0, "cancelled": 0,
-                             "expired": 0}
+    assert phase["jobs"] == {"waiting": 0, "queued": 0, "reserved": 0, "running": 0, "succeeded": 6, "failed": 0,
+                             "cancelled": 0, "expired": 0}
     assert phase["drained"] is True
     assert (phase["unit"], phase["units_done"]) == ("jobs", 6)
     assert phase["units_per_second"] > 0

@@ -8,12 +8,12 @@ from jobs.models import Job
 class Command(JobActionCommand):
     help = (
         "Cancel queued jobs, and ask running ones to stop, by id (one line each; exit 3 if an id is unknown, "
-        "4 if a job has already finished) or by selection (default statuses queued,running; a summary)."
+        "4 if a job has already finished) or by selection (default statuses waiting,queued,running; a summary)."
     )
     verb, past = "cancel", "Cancelled"
     action = staticmethod(services.job_cancel)
     action_many = staticmethod(services.job_cancel_many)
-    default_statuses = [Job.Status.QUEUED.value, Job.Status.RUNNING.value]
+    default_statuses = [Job.Status.WAITING.value, Job.Status.QUEUED.value, Job.Status.RUNNING.value]
 
     def describe(self, job: Job) -> str:
         if job.status == Job.Status.RUNNING:

@@ -31,6 +31,8 @@ class Command(cli.JobsCommand):
         parser.add_argument("--max-attempts", type=cli.positive_int)
         parser.add_argument("--timeout", type=cli.positive_int, metavar="SECONDS", help="Limit of one attempt.")
         parser.add_argument("--unique-key", help="Refuse the job while another active job holds this key.")
+        parser.add_argument("--depends-on", type=cli.job_ids, metavar="IDS",
+                            help="Job ids, like 12,13: wait until they all succeeded (cancelled if one fails).")
         parser.add_argument("--wait", action="store_true", help="Follow the job until it finishes.")
         parser.add_argument("--poll", type=cli.positive_float, metavar="SECONDS", help="Poll interval of --wait.")
 
@@ -49,6 +51,7 @@ class Command(cli.JobsCommand):
                 delay=options["delay"],
                 unique_key=options["unique_key"],
                 deadline=options["deadline"],
+                depends_on=options["depends_on"],
             )
         if not wait:
             return self.write_json(JobSerializer(job).data) if json else self.stdout.write(str(job.pk))

@@ -33,7 +33,7 @@ class Command(cli.JobsCommand):
                 f"{job.attempts}/{job.max_attempts}",
                 cli.progress_text(job.progress),
                 cli.when(job.created_at),
-                cli.seconds(job.duration) if job.status != job.Status.QUEUED else "",
+                cli.seconds(job.duration) if job.status not in (job.Status.WAITING, job.Status.QUEUED) else "",
                 (job.error or {}).get("message", ""),
             ]
             for job in jobs

@@ -30,6 +30,11 @@ class Command(cli.JobsCommand):
             self.stdout.write(f"\nError: {job.error.get('type', '')}: {job.error.get('message', '')}")
             if job.error.get("traceback"):
                 self.stdout.write(job.error["traceback"].rstrip())
+        upstream, downstream = selectors.job_dependencies(job=job)
+        for title, jobs in (("Depends on", upstream), ("Needed by", downstream)):
+            if jobs:
+                listed = ", ".join(f"#{other.pk} {other.handler} ({other.status})" for other in jobs)
+                self.stdout.write(f"\n{title}: {listed}")
         self.stdout.write("\nEvents:")
         events = selectors.job_events(job=job)
         rows = [
