@@ -1,10 +1,12 @@
 """Retention: finished jobs and their events go once they are older than the age set for their final
 status (JOBS_RETAIN_<STATUS>_SECONDS, counted from finished_at). Active jobs are never touched.
 
-Deletion runs in batches of JOBS_PRUNE_BATCH jobs, each its own short transaction of three statements
-(select the ids through `job_status_finished_idx`, delete their events, delete the jobs), so no lock
-is held for long and enqueues and claims carry on beside it (docs/BENCHMARKS.md, "Pruning"). JobEvent
-is the only table that references a job; the FK is deferred, but events go first anyway."""
+Deletion runs in batches of JOBS_PRUNE_BATCH jobs, each its own short transaction of four statements
+(select the ids through `job_status_finished_idx`, delete their events and their dependency links,
+delete the jobs), so no lock is held for long and enqueues and claims carry on beside it
+(docs/BENCHMARKS.md, "Pruning"). JobEvent and JobDependency are the tables that reference a job; their
+FKs are deferred, but they go first anyway. A link to a pruned upstream job is gone with it: that job
+had succeeded (else its dependant had been cancelled), so the dependant waits only for the others."""
 
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jobs.models import Job, JobEvent
+from jobs.models import Job, JobDependency, JobEvent
 
 logger = logging.getLogger(__name__)
 
 JOB = Job._meta.db_table
 EVENT = JobEvent._meta.db_table
+LINK = JobDependency._meta.db_table
 MAX_BATCH = 10000  # a bigger batch would hold its locks for longer than a claim should wait
 RETAIN_SETTINGS = {status.value: f"JOBS_RETAIN_{status.name}_SECONDS" for status in Job.FINISHED}
 
@@ -136,5 +139,6 @@ def _delete_batch(*, status: str, cutoff: datetime, after: object, batch: int) -
         among, values = ("= ANY(%s)", [ids]) if postgres else (f"IN ({', '.join(['%s'] * len(ids))})", ids)
         cursor.execute(f"DELETE FROM {EVENT} WHERE job_id {among}", values)
         events = cursor.rowcount
+        cursor.execute(f"DELETE FROM {LINK} WHERE job_id {among} OR depends_on_id {among}", values * 2)
         cursor.execute(f"DELETE FROM {JOB} WHERE id {among}", values)
         return cursor.rowcount, events, rows[-1][1]

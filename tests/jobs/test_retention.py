@@ -13,7 +13,7 @@ from django.utils import timezone
 from jobs import runner, services
 from jobs.exceptions import JobCancelled
 from jobs.management import cli
-from jobs.models import IdempotencyRecord, Job, JobEvent
+from jobs.models import IdempotencyRecord, Job, JobDependency, JobEvent
 from jobs.services import retention
 from tests.commands.call import run_command
 from tests.factories import JobFactory, UserFactory
@@ -76,6 +76,18 @@ def test_events_go_with_their_jobs_and_others_stay():
     assert not JobEvent.objects.filter(job_id=old.pk).exists()
     assert JobEvent.objects.filter(job=kept).count() == 2
     assert report.events["succeeded"] == 3 and report.total_events == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the links' deferred foreign keys are checked at a real commit
+def test_dependency_links_go_with_a_pruned_job_on_either_side():
+    old, kept_upstream = finished("succeeded", 8), finished("succeeded", 1)
+    kept_dependant = JobFactory(status="waiting", requested_by=None)
+    JobDependency.objects.create(job=old, depends_on=kept_upstream)
+    JobDependency.objects.create(job=kept_dependant, depends_on=old)
+    JobDependency.objects.create(job=kept_dependant, depends_on=kept_upstream)
+    services.job_prune()
+    assert remaining() == {kept_upstream.pk, kept_dependant.pk}
+    assert list(JobDependency.objects.values_list("job", "depends_on")) == [(kept_dependant.pk, kept_upstream.pk)]
 
 
 def test_a_small_batch_deletes_in_several_transactions_and_reports_each():
