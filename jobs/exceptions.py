@@ -67,6 +67,16 @@ class UnknownHandler(InvalidJob):
         super().__init__({"handler": [message]}, message)
 
 
+class ScheduleNotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class ScheduleStateConflict(DomainError):
+    """The schedule's state forbids the action (remove a built-in, run now while a run goes on)."""
+
+    status, code = 409, "conflict"
+
+
 class PermissionDenied(DomainError):
     """The user may not do this (they may see the object, or it does not exist for them)."""
 

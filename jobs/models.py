@@ -82,6 +82,11 @@ class Job(models.Model):
     reserved_by = models.CharField(max_length=200, blank=True, default="", help_text="the cluster holding it")
     worker = models.CharField(max_length=200, blank=True, default="")
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # A firing of a schedule: its nominal time (null for a run-now), one job per (schedule, time).
+    schedule = models.ForeignKey(
+        "jobs.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     reserved_at = models.DateTimeField(null=True, blank=True)
@@ -125,6 +130,12 @@ class Job(models.Model):
                 fields=["unique_key"],
                 condition=Q(status__in=["queued", "reserved", "running"], unique_key__isnull=False),
                 name="job_unique_key_while_active",
+            ),
+            # Once per firing, whatever the number of clusters: the planting INSERTs conflict here.
+            models.UniqueConstraint(
+                fields=["schedule", "scheduled_for"],
+                condition=Q(schedule__isnull=False, scheduled_for__isnull=False),
+                name="job_one_per_firing",
             ),
         ]
 
@@ -242,3 +253,8 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+from jobs.models_schedule import Schedule  # noqa: E402  (its own module: this one stays small)
+
+__all__ = ["Cluster", "IdempotencyRecord", "Job", "JobEvent", "Queue", "Schedule"]

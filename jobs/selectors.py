@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from jobs.exceptions import JobNotFound, UnknownHandler
-from jobs.models import Job, JobEvent, Queue
+from jobs.exceptions import JobNotFound, ScheduleNotFound, UnknownHandler
+from jobs.models import Job, JobEvent, Queue, Schedule
 from jobs.registry import get_handler
-from jobs.permissions import jobs_visible
+from jobs.permissions import jobs_visible, schedule_check_may
 
 
 def job_list(*, user=None) -> QuerySet[Job]:
@@ -61,3 +61,23 @@ def _rate_limit(handler: str) -> tuple[int, float] | None:
         return get_handler(handler).rate_limit
     except UnknownHandler:
         return None
+
+
+def schedule_list(*, user=None) -> QuerySet[Schedule]:
+    """Every schedule, by name, for the system or staff with a Schedule permission; PermissionDenied
+    for anyone else."""
+    schedule_check_may(by=user, action="view")
+    return Schedule.objects.all()
+
+
+def schedule_get(*, name: str, user=None) -> Schedule:
+    """One schedule by name; ScheduleNotFound, or PermissionDenied as `schedule_list`."""
+    try:
+        return schedule_list(user=user).get(name=name)
+    except Schedule.DoesNotExist:
+        raise ScheduleNotFound(f"Schedule {name!r} not found.") from None
+
+
+def schedule_runs(*, schedule: Schedule, limit: int = 10) -> list[Job]:
+    """Its latest firings (planted ones included), newest first: each job's status is the outcome."""
+    return list(schedule.jobs.order_by("-created_at", "-id")[:limit])

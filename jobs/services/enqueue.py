@@ -55,6 +55,8 @@ def job_build(
     trace_id: str | None = None,
     deadline: datetime | None = None,
     quota: bool = True,
+    schedule=None,
+    scheduled_for: datetime | None = None,
 ) -> Job:
     """The unsaved Job that `job_enqueue` would insert, after every check but the unique key's: raises
     as `job_enqueue` does. A batch builds each of its jobs with `quota=False`, then checks the quota once."""
@@ -76,6 +78,8 @@ def job_build(
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
         trace_id=trace_id or new_trace_id(),
         created_at=now,
+        schedule=schedule,  # a firing of it (jobs.services.schedule_firing)
+        scheduled_for=scheduled_for,
     )
     if job.deadline is None and spec.deadline:  # the handler's default counts from when the job is due
         job.deadline = job.run_after + timedelta(seconds=spec.deadline)
