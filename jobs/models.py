@@ -121,6 +121,10 @@ class Job(models.Model):
             models.Index(
                 fields=["handler", "reserved_at"], name="job_started_idx", condition=Q(reserved_at__isnull=False)
             ),
+            # A schedule's latest runs (its list's last outcome, its page's history).
+            models.Index(
+                fields=["schedule", "-started_at"], name="job_schedule_started_idx", condition=Q(schedule__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=STATUSES), name="job_status_valid"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from jobs.exceptions import JobNotFound, ScheduleNotFound, UnknownHandler
@@ -64,10 +64,13 @@ def _rate_limit(handler: str) -> tuple[int, float] | None:
 
 
 def schedule_list(*, user=None) -> QuerySet[Schedule]:
-    """Every schedule, by name, for the system or staff with a Schedule permission; PermissionDenied
-    for anyone else."""
+    """Every schedule, by name, with its latest started firing's `last_run_status` and `last_run_at`, for
+    the system or staff with a Schedule permission; PermissionDenied for anyone else."""
     schedule_check_may(by=user, action="view")
-    return Schedule.objects.all()
+    latest = Job.objects.filter(schedule=OuterRef("pk"), started_at__isnull=False).order_by("-started_at")
+    return Schedule.objects.select_related("paused_by", "created_by").annotate(
+        last_run_status=Subquery(latest.values("status")[:1]), last_run_at=Subquery(latest.values("started_at")[:1])
+    )
 
 
 def schedule_get(*, name: str, user=None) -> Schedule:

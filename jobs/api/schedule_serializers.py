@@ -46,6 +46,8 @@ class ScheduleSerializer(serializers.ModelSerializer):
     paused = serializers.BooleanField(source="is_paused")
     paused_by = serializers.CharField(source="paused_by.username", default=None)
     created_by = serializers.CharField(source="created_by.username", default=None)
+    last_run_status = serializers.CharField(read_only=True, default=None, help_text="the latest started firing's")
+    last_run_at = serializers.DateTimeField(read_only=True, default=None)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -54,7 +56,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "name", "description", "handler", "args", "queue", "priority", "timeout", "max_attempts",
             "deadline_seconds", "kind", "cron", "timezone", "interval_seconds", "run_at", "catch_up",
             "catch_up_limit", "overlap", "jitter_seconds", "rule", "paused", "paused_at", "paused_by", "builtin",
-            "next_run_at", "created_by", "created_at", "updated_at", "url",
+            "next_run_at", "last_run_status", "last_run_at", "created_by", "created_at", "updated_at", "url",
         ]  # fmt: skip
         read_only_fields = fields
 
