@@ -89,3 +89,43 @@ def test_run_now_enqueues_a_linked_job_due_now():
     job = services.schedule_run_now(schedule=schedule)
     assert job.schedule_id == schedule.pk and job.scheduled_for is None and job.status == Job.Status.QUEUED
     assert job.run_after <= timezone.now()
+
+
+@pytest.mark.django_db
+def test_jitter_delays_run_after_within_its_bound():
+    schedule = make(jitter_seconds=30)
+    [job] = planted(schedule)
+    assert job.scheduled_for <= job.run_after <= job.scheduled_for + timedelta(seconds=30)
+
+
+@pytest.mark.django_db
+def test_a_builtin_keeps_its_name():
+    schedule = services.schedule_create(name="b", handler="jobs.noop", cron="0 * * * *", builtin=True)
+    with pytest.raises(InvalidJob) as caught:
+        services.schedule_update(schedule=schedule, name="renamed")
+    assert "name" in caught.value.errors
+    assert services.schedule_update(schedule=schedule, cron="5 * * * *").cron == "5 * * * *"
+
+
+@pytest.mark.django_db
+def test_options_fall_back_to_the_handlers_defaults_and_are_checked():
+    schedule = make(handler="jobs.sleep")
+    [job] = planted(schedule)
+    assert (job.timeout, job.queue) == (3600, "default")
+    with pytest.raises(InvalidJob) as caught:
+        make(name="other", queue="nowhere", priority=500)
+    assert set(caught.value.errors) == {"queue", "priority"}
+
+
+@pytest.mark.django_db
+def test_a_one_time_schedule_in_the_past_is_refused():
+    with pytest.raises(InvalidJob) as caught:
+        services.schedule_create(name="late", handler="jobs.noop", run_at=timezone.now() - timedelta(minutes=1))
+    assert list(caught.value.errors) == ["run_at"]
+
+
+@pytest.mark.django_db
+def test_next_runs_preview_follows_the_rule():
+    schedule = make(kind="interval", interval_seconds=60, cron="")
+    runs = services.schedule_next_runs(schedule=schedule, count=3)
+    assert [b - a for a, b in zip(runs, runs[1:])] == [timedelta(seconds=60)] * 2
