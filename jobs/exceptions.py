@@ -60,6 +60,10 @@ class InvalidJob(JobError):
         super().__init__(message, errors=errors)
 
 
+class InvalidSchedule(InvalidJob):
+    """A schedule's fields fail validation (its job's included); `errors` maps field names to messages."""
+
+
 class UnknownHandler(InvalidJob):
     """No handler is registered under the name: a field error on `handler`."""
 

@@ -4,6 +4,8 @@ services in jobs/services/schedules.py and schedule_firing.py are the only write
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -92,4 +94,4 @@ class Schedule(models.Model):
             return f"cron {self.cron} ({self.timezone})"
         if self.kind == self.Kind.INTERVAL:
             return f"every {self.interval_seconds} s"
-        return f"once at {self.run_at:%Y-%m-%d %H:%M:%S %Z}" if self.run_at else "once"
+        return f"once at {self.run_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if self.run_at else "once"

@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from jobs.exceptions import (
     DuplicateJob,
     InvalidJob,
+    InvalidSchedule,
     JobNotFound,
     JobStateConflict,
     ScheduleNotFound,
@@ -141,6 +142,8 @@ def domain_errors() -> Iterator[None]:
         raise CommandError(str(exc), returncode=CONFLICT) from None
     except UnknownHandler as exc:
         raise CommandError(f"{exc} See `manage.py jobs_handlers`.", returncode=INVALID) from None
+    except InvalidSchedule as exc:
+        raise Failure(f"Invalid schedule: {field_errors(exc.errors)}", returncode=INVALID, fields=exc.errors) from None
     except InvalidJob as exc:
         raise Failure(f"Invalid job: {field_errors(exc.errors)}", returncode=INVALID, fields=exc.errors) from None
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jobs.exceptions import InvalidJob, ScheduleStateConflict
+from jobs.exceptions import InvalidJob, InvalidSchedule, ScheduleStateConflict
 from jobs.models import Job, Schedule
 from jobs.permissions import handler_check_enqueue, schedule_check_may
 from jobs.registry import get_handler
@@ -31,11 +31,11 @@ MAX_INTERVAL = 366 * 86400
 
 def schedule_clean(*, fields: dict, schedule: Schedule | None = None) -> dict:
     """The editable fields of `schedule` (None: a new one) with `fields` applied, validated: raises
-    InvalidJob with every field's messages. The handler, its arguments and run options are checked
+    InvalidSchedule (an InvalidJob) with every field's messages. The handler, its arguments and run options are checked
     by `job_build`, as an enqueue would check them. `kind` defaults from which rule field is given."""
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
-        raise InvalidJob({name: ["Unknown field."] for name in unknown})
+        raise InvalidSchedule({name: ["Unknown field."] for name in unknown})
     base = {name: getattr(schedule or Schedule(), name) for name in EDITABLE}
     if schedule is None and "kind" not in fields:
         fields = {**fields, "kind": _kind_of(fields)}
@@ -47,7 +47,7 @@ def schedule_clean(*, fields: dict, schedule: Schedule | None = None) -> dict:
     _check_job(values, errors)
     _check_rule(values, schedule, errors)
     if errors:
-        raise InvalidJob(errors)
+        raise InvalidSchedule(errors)
     return values
 
 
@@ -120,7 +120,7 @@ def _save_new(schedule: Schedule) -> None:
         with transaction.atomic():  # a savepoint: two creates racing for a name
             schedule.save()
     except IntegrityError:
-        raise InvalidJob({"name": [f"A schedule named {schedule.name!r} already exists."]}) from None
+        raise InvalidSchedule({"name": [f"A schedule named {schedule.name!r} already exists."]}) from None
 
 
 @transaction.atomic

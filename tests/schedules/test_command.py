@@ -56,7 +56,7 @@ def test_pause_resume_run_now_and_remove():
     [
         (["pause", "nope"], cli.NOT_FOUND, "Schedule 'nope' not found"),
         (["add", "x", "jobs.noop", "--cron", "99 * * * *"], cli.INVALID, "cron:"),
-        (["add", "x", "no.such", "--every", "5"], cli.INVALID, "Unknown handler"),
+        (["add", "x", "no.such", "--every", "5"], cli.INVALID, "Invalid schedule: handler: Unknown handler"),
         (["add", "x", "jobs.noop", "--cron", "* * * * *", "--tz", "Mars/Base"], cli.INVALID, "timezone:"),
         (["add", "x", "jobs.noop"], cli.USAGE, "one of the arguments"),
         (["add", "x", "jobs.noop", "--every", "soon"], cli.USAGE, "not a whole number"),

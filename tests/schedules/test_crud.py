@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from jobs import services
-from jobs.exceptions import InvalidJob, ScheduleStateConflict
+from jobs.exceptions import InvalidSchedule as InvalidJob, ScheduleStateConflict
 from jobs.models import Job, Schedule
 
 
