@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from jobs import services
-from jobs.exceptions import InvalidSchedule as InvalidJob, ScheduleStateConflict
+from jobs.exceptions import InvalidSchedule, ScheduleStateConflict
 from jobs.models import Job, Schedule
 
 
@@ -39,7 +39,7 @@ def test_plant_is_idempotent():
 
 @pytest.mark.django_db
 def test_bad_fields_are_refused_each_with_its_message():
-    with pytest.raises(InvalidJob) as caught:
+    with pytest.raises(InvalidSchedule) as caught:
         make(name="Bad Name", handler="no.such", cron="99 * * *", timezone="Mars/Olympus", jitter_seconds=99999)
     assert set(caught.value.errors) == {"name", "handler", "cron", "timezone", "jitter_seconds"}
     assert not Schedule.objects.exists()
@@ -47,7 +47,7 @@ def test_bad_fields_are_refused_each_with_its_message():
 
 @pytest.mark.django_db
 def test_bad_args_are_refused_by_the_handlers_signature():
-    with pytest.raises(InvalidJob) as caught:
+    with pytest.raises(InvalidSchedule) as caught:
         make(handler="jobs.sleep", args={"seconds": "long"})
     assert "args" in caught.value.errors
 
@@ -101,7 +101,7 @@ def test_jitter_delays_run_after_within_its_bound():
 @pytest.mark.django_db
 def test_a_builtin_keeps_its_name():
     schedule = services.schedule_create(name="b", handler="jobs.noop", cron="0 * * * *", builtin=True)
-    with pytest.raises(InvalidJob) as caught:
+    with pytest.raises(InvalidSchedule) as caught:
         services.schedule_update(schedule=schedule, name="renamed")
     assert "name" in caught.value.errors
     assert services.schedule_update(schedule=schedule, cron="5 * * * *").cron == "5 * * * *"
@@ -112,14 +112,14 @@ def test_options_fall_back_to_the_handlers_defaults_and_are_checked():
     schedule = make(handler="jobs.sleep")
     [job] = planted(schedule)
     assert (job.timeout, job.queue) == (3600, "default")
-    with pytest.raises(InvalidJob) as caught:
+    with pytest.raises(InvalidSchedule) as caught:
         make(name="other", queue="nowhere", priority=500)
     assert set(caught.value.errors) == {"queue", "priority"}
 
 
 @pytest.mark.django_db
 def test_a_one_time_schedule_in_the_past_is_refused():
-    with pytest.raises(InvalidJob) as caught:
+    with pytest.raises(InvalidSchedule) as caught:
         services.schedule_create(name="late", handler="jobs.noop", run_at=timezone.now() - timedelta(minutes=1))
     assert list(caught.value.errors) == ["run_at"]
 
