@@ -52,6 +52,8 @@ def run(job_id: int) -> None:
         return
     extra = {"job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler}
     if job.schedule_id is not None and not _fire(job):
+        logger.info("firing not run: its schedule's catch-up or overlap policy",
+                    extra={"action": "schedule.firing_skipped", **extra})
         return
     logger.info("job started", extra={"action": "job.started", **extra})
     metrics.job_started(job)
@@ -90,7 +92,8 @@ def _fire(job) -> bool:
     try:
         return _with_database(partial(services.schedule_fire, job=job)) is not False
     except Exception:
-        logger.exception("schedule firing bookkeeping failed", extra={"action": "schedule.fire_failed", "job_id": job.pk})
+        logger.exception("schedule firing bookkeeping failed",
+                         extra={"action": "schedule.fire_failed", "job_id": job.pk})  # fmt: skip
         return True
 
 

@@ -4,7 +4,7 @@ view parses, calls one service or selector, and shows the result; errors are the
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ def _shown(schedule, request, *, code: int = status.HTTP_200_OK, headers: dict |
     return Response(ScheduleDetailSerializer(schedule, context={"request": request}).data, status=code, headers=headers)
 
 
+@extend_schema_view(get=extend_schema(operation_id="schedules_list", tags=["schedules"]))
 class ScheduleListCreateApi(generics.ListAPIView):
     """GET: every schedule, by name (staff with a schedule permission). POST: create one (jobs.add_schedule);
     201 with the schedule, its first firing planted."""
