@@ -56,15 +56,15 @@ def _tick(schedule: Schedule, *, after: datetime) -> datetime | None:
 @transaction.atomic
 def schedule_plant(*, schedule: Schedule, now: datetime | None = None) -> int:
     """Ensure an enabled schedule has its next firing queued: the first tick after now (a one-time
-    schedule: its `run_at`, once ever). Idempotent and safe from every process at once; updates
-    `next_run_at`. Returns how many jobs it inserted (0 or 1)."""
+    schedule: its `run_at` while in the future, and once ever). Idempotent and safe from every process
+    at once; updates `next_run_at`. Returns how many jobs it inserted (0 or 1)."""
     now = now or timezone.now()
     locked = Schedule.objects.select_for_update().filter(pk=schedule.pk).first()  # the rule as it stands
     if locked is None or locked.paused_at is not None:
         return 0
     planted = 0
     if not Job.objects.filter(_planted(locked.pk)).exists():
-        tick = locked.run_at if locked.kind == Schedule.Kind.ONCE else _tick(locked, after=now)
+        tick = _tick(locked, after=now)  # a one-time schedule whose time passed (paused then) has none
         planted = _insert_firing(locked, tick, now=now) if tick else 0
     _refresh_next_run(locked)
     schedule.next_run_at = locked.next_run_at

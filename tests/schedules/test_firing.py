@@ -181,3 +181,12 @@ def test_builtins_keep_their_operators_edits(settings):
     services.schedule_update(schedule=Schedule.objects.get(), cron="30 * * * *")
     services.schedule_ensure_builtins()
     assert Schedule.objects.get().cron == "30 * * * *"
+
+
+@pytest.mark.django_db
+def test_a_one_time_schedule_resumed_after_its_time_does_not_fire():
+    schedule = services.schedule_create(name="once", handler="jobs.noop", run_at=timezone.now() + HOUR)
+    services.schedule_pause(schedule=schedule)
+    Schedule.objects.filter(pk=schedule.pk).update(run_at=timezone.now() - HOUR)
+    services.schedule_resume(schedule=schedule)
+    assert not schedule.jobs.exists() and Schedule.objects.get().next_run_at is None
