@@ -190,3 +190,17 @@ def test_a_one_time_schedule_resumed_after_its_time_does_not_fire():
     Schedule.objects.filter(pk=schedule.pk).update(run_at=timezone.now() - HOUR)
     services.schedule_resume(schedule=schedule)
     assert not schedule.jobs.exists() and Schedule.objects.get().next_run_at is None
+
+
+@pytest.mark.django_db
+def test_a_firings_bookkeeping_stays_within_its_statement_budget():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    schedule = hourly()
+    job = planted_at(schedule, schedule.created_at + 2 * HOUR)
+    started = services.job_start(job_id=job.pk, cluster=None, worker="w")
+    with CaptureQueriesContext(connection) as queries:
+        assert services.schedule_fire(job=started) is True
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+    assert len(statements) <= 7, statements  # docs/ARCHITECTURE.md: read, plant (5), overlap read
