@@ -75,3 +75,12 @@ def test_removing_a_builtin_is_a_conflict():
     result = command("remove", "kept", "--json")
     assert result.code == cli.CONFLICT
     assert json.loads(result.out)["error"]["code"] == "conflict"
+
+
+def test_show_prints_the_schedule_and_its_last_runs():
+    services.schedule_create(name="nightly", handler="jobs.noop", cron="0 3 * * *")
+    lines = command("show", "nightly").out.splitlines()
+    assert lines[0].startswith("nightly: cron 0 3 * * * (UTC), enabled, next run ")
+    assert lines[1].split()[1] == "queued"
+    body = json.loads(command("show", "nightly", "--json").out)
+    assert body["name"] == "nightly" and body["last_runs"][0]["status"] == "queued"
