@@ -134,9 +134,11 @@ def job_row_params(job: Job, conn=None) -> list:
     return [None if value is None else field.get_db_prep_save(value, conn) for field, value in zip(_FIELDS, values)]
 
 
-def job_insert_sql(rows: int) -> str:
-    """One INSERT of `rows` jobs, returning their ids in order."""
-    return f"{_INSERT_HEAD}{', '.join([_ROW] * rows)} RETURNING id"
+def job_insert_sql(rows: int, *, skip_conflicts: bool = False) -> str:
+    """One INSERT of `rows` jobs, returning their ids in order; `skip_conflicts`: a row that would break
+    a unique constraint is not inserted, and returns no id (a schedule's firing already planted)."""
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    return f"{_INSERT_HEAD}{', '.join([_ROW] * rows)}{conflict} RETURNING id"
 
 
 def _check_json(args: dict) -> None:

@@ -22,13 +22,13 @@ from jobs.models import Job, Schedule
 from jobs.registry import all_handlers, get_handler
 from jobs.schedule_rules import anchor, next_tick, previous_ticks
 from jobs.services.control import job_cancel
-from jobs.services.enqueue import _INSERT_HEAD, _ROW, job_build, job_row_params
+from jobs.services.enqueue import job_build, job_insert_sql, job_row_params
 from jobs.services.lifecycle import job_finish_cancelled
 from jobs.services.wakeup import NOTIFY_SQL, notify_due
 
 logger = logging.getLogger(__name__)
 
-_PLANT_SQL = f"{_INSERT_HEAD}{_ROW} ON CONFLICT DO NOTHING RETURNING id"
+_PLANT_SQL = job_insert_sql(1, skip_conflicts=True)
 
 
 def _planted(schedule_id) -> Q:
