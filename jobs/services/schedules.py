@@ -31,16 +31,17 @@ MAX_INTERVAL = 366 * 86400
 
 def schedule_clean(*, fields: dict, schedule: Schedule | None = None) -> dict:
     """The editable fields of `schedule` (None: a new one) with `fields` applied, validated: raises
-    InvalidSchedule (an InvalidJob) with every field's messages. The handler, its arguments and run options are checked
-    by `job_build`, as an enqueue would check them. `kind` defaults from which rule field is given."""
+    InvalidSchedule (an InvalidJob) with every field's messages. The handler, its arguments and run
+    options are checked by `job_build`, as an enqueue would check them. `kind` defaults from which
+    rule field is given; None clears an option (back to the handler's default)."""
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise InvalidSchedule({name: ["Unknown field."] for name in unknown})
     base = {name: getattr(schedule or Schedule(), name) for name in EDITABLE}
     if schedule is None and "kind" not in fields:
         fields = {**fields, "kind": _kind_of(fields)}
-    # None clears an option (back to the handler's default) but not these, which have a value of their own.
-    keep = {"args": {}, "timezone": "UTC", "description": "", "cron": ""}
+    # None clears an option, but these have a value of their own: None means their default.
+    keep = {"args": {}, "timezone": "UTC", "description": "", "cron": "", "jitter_seconds": 0, "catch_up_limit": 10}
     values = {**base, **{k: keep[k] if v is None and k in keep else v for k, v in fields.items()}}
     errors: dict[str, list[str]] = {}
     _check_identity(values, schedule, errors)

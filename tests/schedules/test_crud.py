@@ -129,3 +129,11 @@ def test_next_runs_preview_follows_the_rule():
     schedule = make(kind="interval", interval_seconds=60, cron="")
     runs = services.schedule_next_runs(schedule=schedule, count=3)
     assert [b - a for a, b in zip(runs, runs[1:])] == [timedelta(seconds=60)] * 2
+
+
+@pytest.mark.django_db
+def test_none_clears_an_option_or_restores_a_default():
+    schedule = make(queue="default", priority=5, jitter_seconds=10)
+    schedule = services.schedule_update(schedule=schedule, queue=None, priority=None, jitter_seconds=None,
+                                        timezone=None)  # fmt: skip
+    assert (schedule.queue, schedule.priority, schedule.jitter_seconds, schedule.timezone) == (None, None, 0, "UTC")
