@@ -93,10 +93,14 @@ class JobSerializer(serializers.ModelSerializer):
 class JobDetailSerializer(JobSerializer):
     events = serializers.SerializerMethodField()
     waiting_for = serializers.SerializerMethodField(help_text="why a queued job has not started yet, if held back")
+    schedule = serializers.SerializerMethodField(help_text="the name of the schedule this job is a firing of")
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "waiting_for", "events"]
+        fields = [*JobSerializer.Meta.fields, "schedule", "scheduled_for", "waiting_for", "events"]
         read_only_fields = fields
+
+    def get_schedule(self, job: Job) -> str | None:
+        return job.schedule.name if job.schedule_id else None  # a read only for a firing
 
     def get_waiting_for(self, job: Job) -> str | None:
         return job_wait_reason(job=job)

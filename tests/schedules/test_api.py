@@ -137,3 +137,9 @@ def test_list_runs_a_fixed_number_of_queries(operator, django_assert_max_num_que
         services.schedule_create(name=f"s{n}", handler="jobs.noop", cron="0 3 * * *")
     with django_assert_max_num_queries(6):
         assert operator.get(reverse("api:schedule-list")).status_code == 200
+
+
+def test_a_firings_job_names_its_schedule(staff_client, nightly):
+    job = Job.objects.get(schedule=nightly)
+    body = staff_client.get(reverse("api:job-detail", args=[job.pk])).json()
+    assert body["schedule"] == "nightly" and body["scheduled_for"] == body["run_after"]
