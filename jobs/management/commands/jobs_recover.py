@@ -9,8 +9,8 @@ from jobs.management import cli
 class Command(cli.JobsCommand):
     help = (
         "Requeue running jobs whose worker stopped beating (failed when out of attempts), release jobs "
-        "reserved by clusters that stopped reporting or in paused queues, and expire jobs past their deadline. Safe beside "
-        "running clusters."
+        "reserved by clusters that stopped reporting or in paused queues, expire jobs past their deadline, "
+        "and plant the next firing of schedules left without one. Safe beside running clusters."
     )
 
     def handle(self, *, json, **options):
@@ -18,10 +18,11 @@ class Command(cli.JobsCommand):
             "recovered_stale": services.job_requeue_stale(),
             "released_reserved": services.job_release_reserved(),
             "expired": services.job_expire_overdue(),
+            "schedules_planted": services.schedule_plant_missing(),
         }
         if json:
             return self.write_json(counts)
         self.stdout.write(
             "Recovered {recovered_stale} stale running, released {released_reserved} reserved, "
-            "expired {expired} overdue.".format(**counts)
+            "expired {expired} overdue, planted {schedules_planted} schedule firings.".format(**counts)
         )
