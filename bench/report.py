@@ -13,6 +13,7 @@ TASKS_ENQUEUE = Path(__file__).resolve().parent / "tasks_enqueue.md"  # written 
 OBSERVABILITY = ANALYSIS.with_name("observability.md")  # from bench/observability_overhead.py
 BATCH_ENQUEUE = Path(__file__).resolve().parent / "batch_enqueue.md"  # written by bench/batch_enqueue.py --write
 PRUNE = ANALYSIS.with_name("prune.md")  # written by bench/prune.py --write
+SCHEDULE_LATENESS = BATCH_ENQUEUE.with_name("schedule_lateness.md")  # written by bench/schedule_lateness.py --write
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -63,6 +64,8 @@ def render(results: dict, *, out_dir: Path, link: str = "bench/") -> str:
         parts += [BATCH_ENQUEUE.read_text().strip(), ""]
     if PRUNE.exists():
         parts += [PRUNE.read_text().strip(), ""]
+    if SCHEDULE_LATENESS.exists():
+        parts += [SCHEDULE_LATENESS.read_text().strip(), ""]
     if ANALYSIS.exists():
         parts += ["## Analysis of the misses, and what would close them", "", ANALYSIS.read_text().strip(), ""]
     return "\n".join(parts) + "\n"

@@ -107,7 +107,7 @@ _REASONS = {
     "403": "Not allowed (see docs/SECURITY.md).",
     "404": "Not found, or not yours to see.",
     "406": "No acceptable content type.",
-    "409": "The job's state forbids it, or an active job holds the unique key.",
+    "409": "The job's or schedule's state forbids it, or an active job holds the unique key.",
     "413": "The body, or the feed, is over its limit.",
     "415": "Unsupported content type.",
     "422": "The Idempotency-Key was used for a different request.",
@@ -134,6 +134,10 @@ def _error_codes(path: str, method: str) -> set[str]:
         codes.add("422")  # an Idempotency-Key reused with another request
     if method == "post" and "/updates/" in path:
         codes.add("403")
+    if method == "patch":
+        codes |= {"400", "413", "415"}
+    if (method == "post" and path.endswith("/run-now/")) or (method == "delete" and "/schedules/" in path):
+        codes.add("409")  # a run still going (overlap skip); a built-in schedule
     return codes
 
 

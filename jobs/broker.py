@@ -9,7 +9,8 @@ waits: on PostgreSQL for a NOTIFY from an enqueue (LISTEN on a connection of its
 polling a cheap indexed read, and never past the next delayed job's time.
 
 Each pusher also runs a thread that reports the cluster alive and does the upkeep every cluster
-shares: requeue jobs of dead workers, release jobs reserved by dead clusters, expire overdue jobs."""
+shares: requeue jobs of dead workers, release jobs reserved by dead clusters, expire overdue jobs,
+re-plant schedules left without their next firing (jobs.services.schedule_firing)."""
 
 from __future__ import annotations
 
@@ -228,6 +229,7 @@ class _Upkeep(threading.Thread):
         super().__init__(name="jobs-upkeep", daemon=True)
         self.cluster, self.queues = cluster, queues
         self.started_at = timezone.now()
+        self.builtins_ensured = False
 
     def run(self) -> None:
         while True:
@@ -250,6 +252,10 @@ class _Upkeep(threading.Thread):
         services.job_expire_overdue()
         services.job_dependants_recover()
         services.cluster_forget_dead()
+        if not self.builtins_ensured:  # once per cluster: they are data, changed only by a deploy
+            services.schedule_ensure_builtins()
+            self.builtins_ensured = True
+        services.schedule_plant_missing()
 
 
 def cluster_stats() -> list[dict]:

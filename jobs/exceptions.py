@@ -60,11 +60,25 @@ class InvalidJob(JobError):
         super().__init__(message, errors=errors)
 
 
+class InvalidSchedule(InvalidJob):
+    """A schedule's fields fail validation (its job's included); `errors` maps field names to messages."""
+
+
 class UnknownHandler(InvalidJob):
     """No handler is registered under the name: a field error on `handler`."""
 
     def __init__(self, message: str):
         super().__init__({"handler": [message]}, message)
+
+
+class ScheduleNotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class ScheduleStateConflict(DomainError):
+    """The schedule's state forbids the action (remove a built-in, run now while a run goes on)."""
+
+    status, code = 409, "conflict"
 
 
 class PermissionDenied(DomainError):

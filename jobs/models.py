@@ -87,6 +87,11 @@ class Job(models.Model):
     # Set when a job that depends on this one is enqueued: only then does its end look for dependants,
     # so a job without any pays nothing (jobs.services.dependencies).
     has_dependants = models.BooleanField(default=False)
+    # A firing of a schedule: its nominal time (null for a run-now), one job per (schedule, time).
+    schedule = models.ForeignKey(
+        "jobs.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     reserved_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +126,10 @@ class Job(models.Model):
             models.Index(
                 fields=["handler", "reserved_at"], name="job_started_idx", condition=Q(reserved_at__isnull=False)
             ),
+            # A schedule's latest runs (its list's last outcome, its page's history).
+            models.Index(
+                fields=["schedule", "-started_at"], name="job_schedule_started_idx", condition=Q(schedule__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=STATUSES), name="job_status_valid"),
@@ -130,6 +139,12 @@ class Job(models.Model):
                 fields=["unique_key"],
                 condition=Q(status__in=ACTIVE, unique_key__isnull=False),
                 name="job_unique_key_while_active",
+            ),
+            # Once per firing, whatever the number of clusters: the planting INSERTs conflict here.
+            models.UniqueConstraint(
+                fields=["schedule", "scheduled_for"],
+                condition=Q(schedule__isnull=False, scheduled_for__isnull=False),
+                name="job_one_per_firing",
             ),
         ]
 
@@ -263,3 +278,8 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+from jobs.models_schedule import Schedule  # noqa: E402  (its own module: this one stays small)
+
+__all__ = ["Cluster", "IdempotencyRecord", "Job", "JobEvent", "Queue", "Schedule"]

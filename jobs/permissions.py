@@ -82,3 +82,15 @@ def handler_check_enqueue(*, user, spec: HandlerSpec) -> None:
         raise PermissionDenied(f"You do not have permission to enqueue {spec.name!r} jobs.", errors={
             "handler": [f"You may not enqueue {spec.name!r}."]
         })
+
+
+def schedule_check_may(*, by, action: str) -> None:
+    """Raise PermissionDenied unless `by` is the system or staff holding jobs.<action>_schedule
+    (`action`: view, add, change, delete; view is also granted by any of the others)."""
+    if by is None:
+        return
+    perms = [f"jobs.{action}_schedule"]
+    if action == "view":
+        perms += ["jobs.add_schedule", "jobs.change_schedule", "jobs.delete_schedule"]
+    if not (by.is_authenticated and by.is_staff and any(by.has_perm(perm) for perm in perms)):
+        raise PermissionDenied(f"You do not have permission to {action} schedules.")

@@ -51,6 +51,10 @@ def run(job_id: int) -> None:
                     extra={"action": "job.skipped", "job_id": job_id})
         return
     extra = {"job_id": job.pk, "trace_id": job.trace_id, "handler": job.handler}
+    if job.schedule_id is not None and not _fire(job):
+        logger.info("firing not run: its schedule's catch-up or overlap policy",
+                    extra={"action": "schedule.firing_skipped", **extra})
+        return
     logger.info("job started", extra={"action": "job.started", **extra})
     metrics.job_started(job)
     began = time.monotonic()
@@ -80,6 +84,17 @@ def run(job_id: int) -> None:
     outcome_name = OUTCOMES.get(job.status, "lost")
     metrics.job_ended(job, outcome=outcome_name, seconds=time.monotonic() - began)
     _log_outcome(job, outcome_name, extra)
+
+
+def _fire(job) -> bool:
+    """A schedule's firing: plant its next one and apply its catch-up and overlap policies (False: the
+    job ended cancelled, not to run). A failure here must not lose the firing: the upkeep re-plants."""
+    try:
+        return _with_database(partial(services.schedule_fire, job=job)) is not False
+    except Exception:
+        logger.exception("schedule firing bookkeeping failed",
+                         extra={"action": "schedule.fire_failed", "job_id": job.pk})  # fmt: skip
+        return True
 
 
 # The job's status once its attempt is recorded -> the outcome that logs and metrics name.

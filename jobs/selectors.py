@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from jobs.exceptions import JobNotFound, UnknownHandler
-from jobs.models import Job, JobEvent, Queue
+from jobs.exceptions import JobNotFound, ScheduleNotFound, UnknownHandler
+from jobs.models import Job, JobEvent, Queue, Schedule
 from jobs.registry import get_handler
-from jobs.permissions import jobs_visible
+from jobs.permissions import jobs_visible, schedule_check_may
 
 
 def job_list(*, user=None) -> QuerySet[Job]:
@@ -79,3 +79,26 @@ def _rate_limit(handler: str) -> tuple[int, float] | None:
         return get_handler(handler).rate_limit
     except UnknownHandler:
         return None
+
+
+def schedule_list(*, user=None) -> QuerySet[Schedule]:
+    """Every schedule, by name, with its latest started firing's `last_run_status` and `last_run_at`, for
+    the system or staff with a Schedule permission; PermissionDenied for anyone else."""
+    schedule_check_may(by=user, action="view")
+    latest = Job.objects.filter(schedule=OuterRef("pk"), started_at__isnull=False).order_by("-started_at")
+    return Schedule.objects.select_related("paused_by", "created_by").annotate(
+        last_run_status=Subquery(latest.values("status")[:1]), last_run_at=Subquery(latest.values("started_at")[:1])
+    )
+
+
+def schedule_get(*, name: str, user=None) -> Schedule:
+    """One schedule by name; ScheduleNotFound, or PermissionDenied as `schedule_list`."""
+    try:
+        return schedule_list(user=user).get(name=name)
+    except Schedule.DoesNotExist:
+        raise ScheduleNotFound(f"Schedule {name!r} not found.") from None
+
+
+def schedule_runs(*, schedule: Schedule, limit: int = 10) -> list[Job]:
+    """Its latest firings (planted ones included), newest first: each job's status is the outcome."""
+    return list(schedule.jobs.order_by("-created_at", "-id")[:limit])

@@ -102,9 +102,12 @@ class JobDetailSerializer(JobSerializer):
     waiting_for = serializers.SerializerMethodField(help_text="why a queued job has not started yet, if held back")
     depends_on = serializers.SerializerMethodField(help_text="ids of the jobs this one waits for")
     dependants = serializers.SerializerMethodField(help_text="ids of the jobs that wait for this one")
+    schedule = serializers.SerializerMethodField(help_text="the name of the schedule this job is a firing of")
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "waiting_for", "depends_on", "dependants", "events"]
+        fields = [
+            *JobSerializer.Meta.fields, "schedule", "scheduled_for", "waiting_for", "depends_on", "dependants", "events"
+        ]
         read_only_fields = fields
 
     def to_representation(self, job: Job) -> dict:
@@ -119,6 +122,9 @@ class JobDetailSerializer(JobSerializer):
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_dependants(self, job: Job) -> list[int]:
         return [downstream.pk for downstream in self._links[1]]
+
+    def get_schedule(self, job: Job) -> str | None:
+        return job.schedule.name if job.schedule_id else None  # a read only for a firing
 
     def get_waiting_for(self, job: Job) -> str | None:
         return job_wait_reason(job=job)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobs.api import views
+from jobs.api import schedule_views, views
 
 urlpatterns = [
     path("jobs/", views.JobListEnqueueApi.as_view(), name="job-list"),
@@ -13,4 +13,9 @@ urlpatterns = [
     path("queues/", views.QueueListApi.as_view(), name="queue-list"),
     path("queues/<str:name>/pause/", views.QueuePauseApi.as_view(), name="queue-pause"),
     path("queues/<str:name>/resume/", views.QueueResumeApi.as_view(), name="queue-resume"),
+    path("schedules/", schedule_views.ScheduleListCreateApi.as_view(), name="schedule-list"),
+    path("schedules/<slug:name>/", schedule_views.ScheduleDetailApi.as_view(), name="schedule-detail"),
+    path("schedules/<slug:name>/pause/", schedule_views.SchedulePauseApi.as_view(), name="schedule-pause"),
+    path("schedules/<slug:name>/resume/", schedule_views.ScheduleResumeApi.as_view(), name="schedule-resume"),
+    path("schedules/<slug:name>/run-now/", schedule_views.ScheduleRunNowApi.as_view(), name="schedule-run-now"),
 ]

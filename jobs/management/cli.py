@@ -31,7 +31,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from jobs.exceptions import DuplicateJob, InvalidJob, JobNotFound, JobStateConflict, UnknownHandler
+from jobs.exceptions import (
+    DuplicateJob,
+    InvalidJob,
+    InvalidSchedule,
+    JobNotFound,
+    JobStateConflict,
+    ScheduleNotFound,
+    ScheduleStateConflict,
+    UnknownHandler,
+)
 from jobs.formatting import duration
 from jobs.management.progress import progress_text  # noqa: F401  (the commands' tables use it as cli.progress_text)
 from jobs.models import Job
@@ -125,14 +134,16 @@ def domain_errors() -> Iterator[None]:
     """Translate the job domain's errors into one-line CommandErrors with their exit codes."""
     try:
         yield
-    except JobNotFound as exc:
+    except (JobNotFound, ScheduleNotFound) as exc:
         raise CommandError(str(exc), returncode=NOT_FOUND) from None
     except DuplicateJob as exc:
         raise CommandError(f"{exc} (existing job #{exc.existing_id})", returncode=CONFLICT) from None
-    except JobStateConflict as exc:
+    except (JobStateConflict, ScheduleStateConflict) as exc:
         raise CommandError(str(exc), returncode=CONFLICT) from None
     except UnknownHandler as exc:
         raise CommandError(f"{exc} See `manage.py jobs_handlers`.", returncode=INVALID) from None
+    except InvalidSchedule as exc:
+        raise Failure(f"Invalid schedule: {field_errors(exc.errors)}", returncode=INVALID, fields=exc.errors) from None
     except InvalidJob as exc:
         raise Failure(f"Invalid job: {field_errors(exc.errors)}", returncode=INVALID, fields=exc.errors) from None
 

@@ -31,6 +31,24 @@ from jobs.services.maintenance import (
     job_release_reserved,
     job_requeue_stale,
 )
+from jobs.services.schedule_firing import (
+    schedule_ensure_builtins,
+    schedule_fire,
+    schedule_next_runs,
+    schedule_plant,
+    schedule_plant_missing,
+    schedule_unplant,
+)
+from jobs.services.schedules import (
+    schedule_check_may,
+    schedule_clean,
+    schedule_create,
+    schedule_delete,
+    schedule_pause,
+    schedule_resume,
+    schedule_run_now,
+    schedule_update,
+)
 from jobs.services.queues import queue_limit_validate, queue_pause, queue_resume, queue_set_limit
 from jobs.services.retention import PruneReport, job_prune, job_prune_cutoffs
 
@@ -69,4 +87,18 @@ __all__ = [
     "queue_pause",
     "queue_resume",
     "queue_set_limit",
+    "schedule_check_may",
+    "schedule_clean",
+    "schedule_create",
+    "schedule_delete",
+    "schedule_ensure_builtins",
+    "schedule_fire",
+    "schedule_next_runs",
+    "schedule_pause",
+    "schedule_plant",
+    "schedule_plant_missing",
+    "schedule_resume",
+    "schedule_run_now",
+    "schedule_unplant",
+    "schedule_update",
 ]

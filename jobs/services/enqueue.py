@@ -70,6 +70,8 @@ def job_build(
     trace_id: str | None = None,
     deadline: datetime | None = None,
     quota: bool = True,
+    schedule=None,
+    scheduled_for: datetime | None = None,
 ) -> Job:
     """The unsaved Job that `job_enqueue` would insert, after every check but the unique key's: raises
     as `job_enqueue` does. A batch builds each of its jobs with `quota=False`, then checks the quota once."""
@@ -91,6 +93,8 @@ def job_build(
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
         trace_id=trace_id or new_trace_id(),
         created_at=now,
+        schedule=schedule,  # a firing of it (jobs.services.schedule_firing)
+        scheduled_for=scheduled_for,
     )
     if job.deadline is None and spec.deadline:  # the handler's default counts from when the job is due
         job.deadline = job.run_after + timedelta(seconds=spec.deadline)
@@ -145,9 +149,11 @@ def job_row_params(job: Job, conn=None) -> list:
     return [None if value is None else field.get_db_prep_save(value, conn) for field, value in zip(_FIELDS, values)]
 
 
-def job_insert_sql(rows: int) -> str:
-    """One INSERT of `rows` jobs, returning their ids in order."""
-    return f"{_INSERT_HEAD}{', '.join([_ROW] * rows)} RETURNING id"
+def job_insert_sql(rows: int, *, skip_conflicts: bool = False) -> str:
+    """One INSERT of `rows` jobs, returning their ids in order; `skip_conflicts`: a row that would break
+    a unique constraint is not inserted, and returns no id (a schedule's firing already planted)."""
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    return f"{_INSERT_HEAD}{', '.join([_ROW] * rows)}{conflict} RETURNING id"
 
 
 def _check_json(args: dict) -> None:

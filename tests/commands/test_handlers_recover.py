@@ -66,7 +66,8 @@ def test_recover_requeues_stale_jobs_releases_orphans_and_expires_overdue(comman
     result = command("jobs_recover")
     assert result.code == cli.OK
     assert result.out.strip() == (
-        "Recovered 1 stale running, released 1 reserved, expired 1 overdue, settled 0 waiting."
+        "Recovered 1 stale running, released 1 reserved, expired 1 overdue, settled 0 waiting, "
+        "planted 0 schedule firings."
     )
     assert Job.objects.get(pk=stale.pk).status == Job.Status.QUEUED
     assert Job.objects.get(pk=orphan.pk).status == Job.Status.QUEUED
@@ -75,7 +76,7 @@ def test_recover_requeues_stale_jobs_releases_orphans_and_expires_overdue(comman
 
 def test_recover_json_when_there_is_nothing_to_do(command):
     assert json.loads(command("jobs_recover", "--json").out) == {
-        "recovered_stale": 0, "released_reserved": 0, "expired": 0, "settled_waiting": 0,
+        "recovered_stale": 0, "released_reserved": 0, "expired": 0, "settled_waiting": 0, "schedules_planted": 0,
     }  # fmt: skip
 
 

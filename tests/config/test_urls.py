@@ -20,8 +20,9 @@ def test_operations_have_readable_ids_and_tags(schema):
     ops = operations(schema)
     assert {"token_obtain", "jobs_list", "job_enqueue", "job_enqueue_batch", "job_get", "job_retry", "job_cancel",
             "jobs_retry_matching", "jobs_cancel_matching", "feed_import", "feed_import_sync", "products_list",
-            "queues_list", "queue_pause", "queue_resume"} == set(ops)  # fmt: skip
-    assert {tag for op in ops.values() for tag in op["tags"]} == {"auth", "jobs", "queues", "updater"}
+            "queues_list", "queue_pause", "queue_resume", "schedules_list", "schedule_create", "schedule_get",
+            "schedule_update", "schedule_delete", "schedule_pause", "schedule_resume", "schedule_run_now"} == set(ops)  # fmt: skip
+    assert {tag for op in ops.values() for tag in op["tags"]} == {"auth", "jobs", "queues", "schedules", "updater"}
 
 
 def test_every_post_that_creates_work_documents_the_idempotency_key_and_its_422(schema):

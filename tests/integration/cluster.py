@@ -95,3 +95,12 @@ def two_clusters(request, transactional_db):
     yield clusters
     for cluster in clusters:
         cluster.stop()
+
+
+@pytest.fixture
+def three_clusters(request, transactional_db):
+    """Three qclusters (2 workers each), as three machines: e.g. racing to start the same firing."""
+    clusters = [Cluster(f"{request.node.name[:50]}-{n}").start() for n in (1, 2, 3)]
+    yield clusters
+    for cluster in clusters:
+        cluster.stop()
