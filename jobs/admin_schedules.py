@@ -197,7 +197,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Run selected schedules now", permissions=["change"])
     def run_now_selected(self, request, queryset) -> None:
-        self._each(request, queryset, services.schedule_run_now, "Started")
+        self._each(request, queryset, services.schedule_run_now, "Queued a run of")
 
     def _each(self, request, queryset, service, verb: str) -> None:
         """One service call per schedule: the others still go when one is refused; both are counted."""
@@ -245,7 +245,7 @@ class ScheduleAdmin(admin.ModelAdmin):
             return "— (no more firings)"
         note = " (paused: none is planted)" if schedule.is_paused else ""
         items = format_html_join("", "<li>{}</li>", ((_when(at, schedule.timezone),) for at in runs))
-        return format_html("<ul>{}</ul>{}", items, note)
+        return format_html('<ul class="plain-list">{}</ul>{}', items, note)
 
     @admin.display(description="latest runs")
     def latest_runs(self, schedule: Schedule) -> str:

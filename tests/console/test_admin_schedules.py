@@ -184,7 +184,7 @@ def test_bulk_pause_resume_and_run_now_call_the_services_and_count(admin_web):
     response = act(admin_web, "run_now_selected", [a, b])
     runs = Job.objects.filter(scheduled_for__isnull=True).order_by("schedule__name")
     assert [job.schedule.name for job in runs] == ["a", "b"]
-    assert said(response) == [("success", f"Started 2 schedules: a (job #{runs[0].pk}), b (job #{runs[1].pk}).")]
+    assert said(response) == [("success", f"Queued a run of 2 schedules: a (job #{runs[0].pk}), b (job #{runs[1].pk}).")]
 
 
 def test_run_now_refused_by_the_overlap_policy_is_an_error_and_the_others_go(admin_web):
@@ -192,7 +192,7 @@ def test_run_now_refused_by_the_overlap_policy_is_an_error_and_the_others_go(adm
     fired(busy, Job.Status.RUNNING)
     response = act(admin_web, "run_now_selected", [busy, free])
     levels = dict(said(response))
-    assert levels["success"].startswith("Started 1 schedule: free")
+    assert levels["success"].startswith("Queued a run of 1 schedule: free (job #")
     assert levels["error"].startswith("Refused 1: busy: Schedule 'busy' has a run still going")
     assert not Job.objects.filter(schedule=busy, scheduled_for__isnull=True).exists()
 
