@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import services
+from jobs.exceptions import PermissionDenied
 from jobs.models import Job, Schedule
 from tests.console.conftest import grant, logged_in
 from tests.factories import UserFactory
@@ -268,3 +269,28 @@ def test_a_handler_the_user_may_not_enqueue_is_refused_on_the_handler_field(hand
     response = web.post(ADD, form_data(handler="tests.guarded"))
     assert response.context["adminform"].form.errors["handler"] == ["You may not enqueue 'tests.guarded'."]
     assert not Schedule.objects.exists()
+
+
+def test_add_a_one_time_schedule_and_refuse_one_in_the_past(admin_web):
+    response = admin_web.post(ADD, form_data(kind="once", cron="", run_at_0="2020-01-01", run_at_1="12:00:00"))
+    assert response.context["adminform"].form.errors["run_at"] == ["Must be in the future."]
+    future = timezone.now().year + 2
+    response = admin_web.post(ADD, form_data(kind="once", cron="", run_at_0=f"{future}-01-01", run_at_1="12:00:00"))
+    assert response.status_code == 302
+    schedule = Schedule.objects.get()
+    assert schedule.rule == f"once at {future}-01-01 12:00:00 UTC"
+    assert [job.scheduled_for for job in planted(schedule)] == [schedule.run_at]
+
+
+def test_a_save_refused_by_the_service_after_the_form_checks_is_an_error_and_saves_nothing(admin_web, monkeypatch):
+    create = services.schedule_create
+
+    def refuse(**fields):
+        create(name="half-done", handler="jobs.noop", cron="0 3 * * *")  # rolled back with the admin's transaction
+        raise PermissionDenied("You do not have permission to add schedules.")
+
+    monkeypatch.setattr("jobs.admin_schedules.services.schedule_create", refuse)
+    response = admin_web.post(ADD, form_data())
+    assert response.status_code == 302 and response["Location"] == ADD
+    assert said(response) == [("error", "You do not have permission to add schedules.")]
+    assert not Schedule.objects.exists() and not Job.objects.exists()
