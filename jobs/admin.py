@@ -291,3 +291,4 @@ class JobAdmin(admin.ModelAdmin):
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text) if text else "—"
 
 from jobs import admin_queues  # noqa: E402, F401  (queues and clusters)
+from jobs import admin_schedules  # noqa: E402, F401  (schedules)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from jobs import views
+from jobs import views, views_schedules
 
 app_name = "jobs"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("<int:pk>/retry/", views.job_retry_action, name="retry"),
     path("<int:pk>/cancel/", views.job_cancel_action, name="cancel"),
     path("queues/<str:name>/pause/", views.queue_pause_action, name="queue-pause"),
+    path("schedules/", views_schedules.schedule_list_page, name="schedules"),
+    path("schedules/<str:name>/", views_schedules.schedule_detail_page, name="schedule-detail"),
+    path("schedules/<str:name>/pause/", views_schedules.schedule_pause_action, name="schedule-pause"),
+    path("schedules/<str:name>/resume/", views_schedules.schedule_resume_action, name="schedule-resume"),
+    path("schedules/<str:name>/run-now/", views_schedules.schedule_run_now_action, name="schedule-run-now"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="jobs:login"), name="logout"),
 ]

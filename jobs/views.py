@@ -278,6 +278,7 @@ def _detail_context(job: Job, request: HttpRequest) -> dict:
     failures = [event for event in events if event.kind in (JobEvent.Kind.FAILED, JobEvent.Kind.RETRY_SCHEDULED)]
     return {
         "job": job,
+        "fired_by": job.schedule if job.schedule_id else None,  # read here: templates run no queries
         "waiting_for": selectors.job_wait_reason(job=job),
         "last_failure": failures[-1] if failures else None,
         "timeline": [event for event in events if event.kind != JobEvent.Kind.LOG],
