@@ -250,6 +250,9 @@ JOBS_RETAIN_CANCELLED_SECONDS = env.int("JOBS_RETAIN_CANCELLED_SECONDS", default
 JOBS_RETAIN_EXPIRED_SECONDS = env.int("JOBS_RETAIN_EXPIRED_SECONDS", default=7 * 86400)
 JOBS_PRUNE_BATCH = env.int("JOBS_PRUNE_BATCH", default=1000)
 JOBS_PRUNE_PAUSE_SECONDS = env.float("JOBS_PRUNE_PAUSE_SECONDS", default=0.0)  # between batches
+# Whether clusters create the built-in schedules (retention: jobs/builtin_schedules.py). Off: none is
+# created (run `jobs_prune` and friends from cron instead); existing ones stay, to pause or edit.
+JOBS_BUILTIN_SCHEDULES = None if env.bool("JOBS_BUILTIN_SCHEDULES", default=True) else []
 
 # django-q2 is the executor (sentinel, pusher, workers, monitor, timeouts, recycling); its pusher
 # takes work from the Job table through our broker, which reserves at most what the cluster can

@@ -1,6 +1,7 @@
 """The schedules the system keeps, as data: each is created (by every cluster's upkeep, idempotently)
 once its handler is registered, and is then an ordinary schedule an operator may pause or edit, but
-not remove. settings.JOBS_BUILTIN_SCHEDULES replaces the list (an empty list: none)."""
+not remove. settings.JOBS_BUILTIN_SCHEDULES replaces the list: None (the default) keeps it, and
+JOBS_BUILTIN_SCHEDULES=false in the environment makes it empty."""
 
 from __future__ import annotations
 

@@ -175,6 +175,18 @@ def test_builtins_are_created_only_for_registered_handlers(settings):
 
 
 @pytest.mark.django_db
+def test_the_retention_builtins_by_default_and_none_when_turned_off(settings):
+    settings.JOBS_BUILTIN_SCHEDULES = []  # JOBS_BUILTIN_SCHEDULES=false
+    assert services.schedule_ensure_builtins() == 0
+    settings.JOBS_BUILTIN_SCHEDULES = None  # the default: the list in jobs/builtin_schedules.py
+    assert services.schedule_ensure_builtins() == 3
+    assert dict(Schedule.objects.values_list("handler", "builtin")) == {
+        "jobs.prune": True, "jobs.idempotency_prune": True, "updater.prune_feeds": True,
+    }  # fmt: skip
+    assert Job.objects.filter(schedule__builtin=True, status=Job.Status.QUEUED).count() == 3  # each planted
+
+
+@pytest.mark.django_db
 def test_builtins_keep_their_operators_edits(settings):
     settings.JOBS_BUILTIN_SCHEDULES = [{"name": "tick", "handler": "jobs.noop", "cron": "0 * * * *"}]
     services.schedule_ensure_builtins()
