@@ -110,6 +110,12 @@ class JobsCommand(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print JSON for scripts instead of text.")
         return parser
 
+    def finish_verbs(self, verbs) -> None:
+        """For a command with verbs (sub-parsers): --json after the verb too, and one-line usage errors there."""
+        for sub in verbs.choices.values():
+            sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="Print JSON.")
+            sub.error = lambda message, sub=sub: self._usage_error(sub, message)
+
     def _usage_error(self, parser: argparse.ArgumentParser, message: str) -> None:
         # Raised inside parse_args, where Django does not catch CommandError on the command line.
         if getattr(self, "_called_from_command_line", False):

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_with
 
 
 def logged_in(user) -> Client:
@@ -40,3 +40,8 @@ def operator_web(operator) -> Client:
 
 def grant(user, *codenames: str) -> None:
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+
+
+def staff_web_with(*codenames: str) -> Client:
+    """The browser session of a staff user holding exactly these permissions."""
+    return logged_in(staff_with(*codenames))

@@ -10,8 +10,7 @@ from django.utils import timezone
 from jobs import services
 from jobs.exceptions import PermissionDenied
 from jobs.models import Job, Schedule
-from tests.console.conftest import grant, logged_in
-from tests.factories import UserFactory
+from tests.console.conftest import staff_web_with
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +55,6 @@ def act(client, action: str, schedules: list[Schedule], **extra):
 
 def said(response) -> list[tuple[str, str]]:
     return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
-
-
-def staff_with(*codenames: str):
-    user = UserFactory(is_staff=True)
-    grant(user, *codenames)
-    return logged_in(user)
 
 
 def test_changelist_shows_rule_next_run_and_last_outcome_in_bounded_queries(admin_web, django_assert_max_num_queries):
@@ -243,7 +236,7 @@ def test_staff_without_a_schedule_permission_is_refused(operator_web):
 
 def test_staff_who_may_only_view_sees_no_action_and_cannot_act(db):
     schedule = make()
-    web = staff_with("view_schedule")
+    web = staff_web_with("view_schedule")
     html = web.get(CHANGELIST).content.decode()
     assert "nightly" in html and "pause_selected" not in html and "run_now_selected" not in html
     act(web, "pause_selected", [schedule])
@@ -254,7 +247,7 @@ def test_staff_who_may_only_view_sees_no_action_and_cannot_act(db):
 
 
 def test_staff_with_the_permissions_may_add_change_and_act(db):
-    web = staff_with("view_schedule", "add_schedule", "change_schedule")
+    web = staff_web_with("view_schedule", "add_schedule", "change_schedule")
     assert web.post(ADD, form_data()).status_code == 302
     schedule = Schedule.objects.get()
     response = act(web, "pause_selected", [schedule])
@@ -265,7 +258,7 @@ def test_staff_with_the_permissions_may_add_change_and_act(db):
 
 def test_a_handler_the_user_may_not_enqueue_is_refused_on_the_handler_field(handler_registry):
     handler_registry.register_handler("tests.guarded", lambda ctx: None, enqueue_permission="jobs.no_such_perm")
-    web = staff_with("add_schedule")
+    web = staff_web_with("add_schedule")
     response = web.post(ADD, form_data(handler="tests.guarded"))
     assert response.context["adminform"].form.errors["handler"] == ["You may not enqueue 'tests.guarded'."]
     assert not Schedule.objects.exists()

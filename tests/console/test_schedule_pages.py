@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from jobs import services
 from jobs.models import Job, Schedule
-from tests.console.conftest import grant, logged_in
-from tests.factories import UserFactory
+from tests.console.conftest import staff_web_with
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +39,6 @@ def said(response) -> list[tuple[str, str]]:
     return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
-def staff_with(*codenames: str) -> Client:
-    user = UserFactory(is_staff=True)
-    grant(user, *codenames)
-    return logged_in(user)
-
-
 @pytest.mark.parametrize("url", [LIST, detail()])
 def test_anonymous_is_sent_to_login(client, url):
     make()
@@ -71,7 +64,7 @@ def test_actions_are_refused_to_those_who_may_not_see_schedules(client, user_web
 
 def test_view_only_staff_sees_the_pages_without_buttons_and_is_refused_with_a_message():
     make()
-    web = staff_with("view_schedule")
+    web = staff_web_with("view_schedule")
     assert web.get(LIST).status_code == 200
     html = web.get(detail()).content.decode()
     assert "nightly" in html and 'data-action="pause"' not in html and 'data-action="run-now"' not in html
@@ -156,7 +149,7 @@ def test_actions_need_the_csrf_token(staff):
 
 def test_pause_and_resume_through_the_services_and_back_to_the_page():
     schedule = make()
-    web = staff_with("change_schedule")
+    web = staff_web_with("change_schedule")
     response = web.post(action("pause"), {"next": LIST})
     assert response.status_code == 302 and response["Location"] == LIST
     assert said(response) == [("success", "Schedule nightly paused: it fires no more until resumed.")]

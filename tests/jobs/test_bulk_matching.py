@@ -1,31 +1,16 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from jobs.models import Job, JobEvent
-from tests.factories import JobFactory, UserFactory
+from tests.factories import JobFactory, api_client_for, staff_with
 
 pytestmark = pytest.mark.django_db
 RETRY = reverse("api:job-retry-matching")
 CANCEL = reverse("api:job-cancel-matching")
 FAILED, QUEUED, RUNNING = Job.Status.FAILED, Job.Status.QUEUED, Job.Status.RUNNING
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-def staff_with(*codenames: str):
-    user = UserFactory(is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return user
 
 
 def statuses() -> list[str]:
@@ -80,7 +65,7 @@ def test_an_ordinary_user_acts_on_their_own_jobs_only(api_client):
 
 def test_staff_without_the_permission_is_refused():
     JobFactory(status=FAILED)
-    response = client_for(staff_with("view_job")).post(RETRY, {"status": "failed"}, format="json")
+    response = api_client_for(staff_with("view_job")).post(RETRY, {"status": "failed"}, format="json")
     assert response.status_code == 403
     assert statuses() == [FAILED]
 
@@ -88,21 +73,21 @@ def test_staff_without_the_permission_is_refused():
 def test_staff_with_the_permission_acts_on_everyones_jobs():
     JobFactory(status=FAILED)
     JobFactory(status=QUEUED, handler="jobs.sleep")
-    assert client_for(staff_with("retry_job")).post(RETRY, {"status": "failed"}, format="json").json()["done"] == 1
+    assert api_client_for(staff_with("retry_job")).post(RETRY, {"status": "failed"}, format="json").json()["done"] == 1
     body = {"status": "queued", "handler": "jobs.sleep"}
-    assert client_for(staff_with("cancel_job")).post(CANCEL, body, format="json").json()["done"] == 1
+    assert api_client_for(staff_with("cancel_job")).post(CANCEL, body, format="json").json()["done"] == 1
     assert statuses() == [QUEUED, Job.Status.CANCELLED]
 
 
 def test_the_retry_permission_does_not_allow_cancel():
     JobFactory(status=QUEUED)
-    assert client_for(staff_with("retry_job")).post(CANCEL, {"status": "queued"}, format="json").status_code == 403
+    assert api_client_for(staff_with("retry_job")).post(CANCEL, {"status": "queued"}, format="json").status_code == 403
     assert statuses() == [QUEUED]
 
 
 def test_anonymous_is_refused():
     JobFactory(status=FAILED)
-    assert client_for(None).post(RETRY, {"status": "failed"}, format="json").status_code in (401, 403)
+    assert api_client_for(None).post(RETRY, {"status": "failed"}, format="json").status_code in (401, 403)
     assert statuses() == [FAILED]
 
 

@@ -1,32 +1,18 @@
 """/api/v1/schedules/: who may, what they get, and every error as its status."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from jobs.models import Job, Schedule
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_client_for, staff_with
 
 NIGHTLY = {"name": "nightly", "handler": "jobs.noop", "cron": "0 3 * * *", "timezone": "Europe/Paris"}
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-def staff_with(*codenames: str):
-    user = UserFactory(is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return user
-
-
 @pytest.fixture
 def operator(db) -> APIClient:
-    return client_for(staff_with("add_schedule", "change_schedule", "delete_schedule"))
+    return api_client_for(staff_with("add_schedule", "change_schedule", "delete_schedule"))
 
 
 @pytest.fixture
@@ -112,7 +98,7 @@ def test_delete_answers_204_and_a_builtin_409(operator, nightly):
 @pytest.mark.parametrize("who", ["anonymous", "plain", "staff without permission"])
 def test_others_are_refused(who, nightly):
     user = {"anonymous": None, "plain": UserFactory(), "staff without permission": UserFactory(is_staff=True)}[who]
-    client = client_for(user)
+    client = api_client_for(user)
     expected = 401 if user is None else 403
     assert client.get(reverse("api:schedule-list")).status_code in (expected, 403)
     assert client.post(reverse("api:schedule-list"), {**NIGHTLY, "name": "x"}, format="json").status_code in (
@@ -123,7 +109,7 @@ def test_others_are_refused(who, nightly):
 
 
 def test_staff_with_only_view_may_read_but_not_change(nightly):
-    client = client_for(staff_with("view_schedule"))
+    client = api_client_for(staff_with("view_schedule"))
     assert client.get(reverse("api:schedule-detail", args=["nightly"])).status_code == 200
     assert client.post(reverse("api:schedule-pause", args=["nightly"])).status_code == 403
     assert client.patch(reverse("api:schedule-detail", args=["nightly"]), {"cron": "0 4 * * *"},

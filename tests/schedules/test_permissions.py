@@ -6,17 +6,11 @@ from django.contrib.auth.models import AnonymousUser, Permission
 from jobs import selectors, services
 from jobs.exceptions import PermissionDenied
 from jobs.models import Schedule
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
 FIELDS = {"name": "nightly", "handler": "jobs.noop", "cron": "0 3 * * *"}
-
-
-def staff_with(*codenames: str):
-    user = UserFactory(is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return user
 
 
 @pytest.mark.parametrize("who", ["anonymous", "plain user", "staff without permission", "plain user with it"])

@@ -32,9 +32,7 @@ class Command(cli.JobsCommand):
         limit = verbs.add_parser("limit", help="Cap a queue's jobs in flight.")
         limit.add_argument("name")
         limit.add_argument("limit", type=limit_value)
-        for sub in verbs.choices.values():  # --json after the verb too; one-line errors there as well
-            sub.add_argument("--json", action="store_true", default=cli.argparse.SUPPRESS, help="Print JSON.")
-            sub.error = lambda message, sub=sub: self._usage_error(sub, message)
+        self.finish_verbs(verbs)
 
     def handle(self, *, verb, json, **options):
         with cli.domain_errors():

@@ -47,9 +47,7 @@ class Command(cli.JobsCommand):
         add_options(add)
         for verb in ("show", "pause", "resume", "run-now", "remove"):
             verbs.add_parser(verb, help=f"{verb.capitalize()} a schedule.").add_argument("name")
-        for sub in verbs.choices.values():  # --json after the verb too; one-line errors there as well
-            sub.add_argument("--json", action="store_true", default=cli.argparse.SUPPRESS, help="Print JSON.")
-            sub.error = lambda message, sub=sub: self._usage_error(sub, message)
+        self.finish_verbs(verbs)
 
     def handle(self, *, verb, json, **options):
         with cli.domain_errors():
