@@ -17,7 +17,7 @@ from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from jobs.management import cli
-from jobs.models import Job
+from jobs.models import Job, Schedule
 from tests.factories import JobFactory
 
 
@@ -132,3 +132,13 @@ def test_demo_data_logs_no_info_lines(command, caplog, settings):
     caplog.set_level(logging.INFO)
     assert command("demo_data").code == cli.OK
     assert [record for record in caplog.records if record.levelno < logging.WARNING] == []
+
+
+@pytest.mark.django_db
+def test_demo_data_holds_a_waiting_job_and_a_schedule_and_runs_twice(command, settings):
+    settings.DEBUG = True
+    assert command("demo_data").code == cli.OK
+    assert command("demo_data").code == cli.OK  # idempotent
+    assert Job.objects.filter(status=Job.Status.WAITING).count() == 1
+    assert Schedule.objects.get().name == "demo-every-minute"
+    assert Job.objects.filter(schedule__isnull=False, status=Job.Status.QUEUED).count() == 1  # its next firing

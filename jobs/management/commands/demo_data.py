@@ -1,4 +1,5 @@
-"""Demo data for `make run`: the admin account and a few jobs to look at. Idempotent."""
+"""Demo data for `make run`: the admin account, a few jobs to look at (one waiting for another) and a
+schedule firing every minute. Idempotent."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -6,7 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jobs import services
 from jobs.management import cli
-from jobs.models import Job
+from jobs.models import Job, Schedule
+
+DEMO_SCHEDULE = "demo-every-minute"
 
 
 class Command(BaseCommand):
@@ -34,7 +37,13 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.save()
         if not Job.objects.exists():
-            services.job_enqueue(handler="jobs.sleep", args={"seconds": 20, "steps": 40}, requested_by=user)
+            first = services.job_enqueue(handler="jobs.sleep", args={"seconds": 20, "steps": 40}, requested_by=user)
+            services.job_enqueue(handler="jobs.noop", depends_on=[first.pk], requested_by=user)
             services.job_enqueue(handler="jobs.fail", args={"succeed_on_attempt": 3}, requested_by=user)
             services.job_enqueue(handler="jobs.noop", delay=30, requested_by=user)
+        if not Schedule.objects.filter(name=DEMO_SCHEDULE).exists():
+            services.schedule_create(
+                name=DEMO_SCHEDULE, handler="jobs.noop", cron="* * * * *",
+                description="A demo: fires every minute. Pause it, edit it or remove it on its page.",
+            )  # fmt: skip
         self.stdout.write(f"Demo admin: {username}")
