@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 
 from config.api import StrictPageSizeMixin
 from jobs import selectors, services
+from jobs.api.idempotency import idempotent
 from jobs.api.schedule_serializers import ScheduleDetailSerializer, ScheduleSerializer, ScheduleWriteSerializer
 from jobs.api.serializers import JobAcceptedSerializer
-from jobs.api.views import accepted
+from jobs.api.views import IDEMPOTENCY_KEY, accepted
 from jobs.models import Schedule
 
 
@@ -43,10 +44,11 @@ class ScheduleListCreateApi(generics.ListAPIView):
         return selectors.schedule_list(user=self.request.user)
 
     @extend_schema(operation_id="schedule_create", tags=["schedules"], request=ScheduleWriteSerializer,
-                   responses={201: ScheduleDetailSerializer},
+                   responses={201: ScheduleDetailSerializer}, parameters=[IDEMPOTENCY_KEY],
                    examples=[OpenApiExample("Nightly at 3, Paris time", request_only=True, value={
                        "name": "nightly-report", "handler": "jobs.noop", "cron": "0 3 * * *",
                        "timezone": "Europe/Paris"})])  # fmt: skip
+    @idempotent
     def post(self, request):
         serializer = ScheduleWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -97,7 +99,8 @@ class ScheduleRunNowApi(APIView):
     skip and a run is still going."""
 
     @extend_schema(operation_id="schedule_run_now", tags=["schedules"], request=None,
-                   responses={202: JobAcceptedSerializer})
+                   responses={202: JobAcceptedSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def post(self, request, name):
         schedule = selectors.schedule_get(name=name, user=request.user)
         return accepted(services.schedule_run_now(schedule=schedule, by=request.user), request)

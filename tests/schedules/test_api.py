@@ -81,6 +81,24 @@ def test_pause_resume_and_run_now(operator, nightly):
     assert ran.status_code == 202 and Job.objects.get(pk=ran.json()["id"]).schedule_id == nightly.pk
 
 
+def test_a_repeated_idempotency_key_replays_create_and_run_now_without_doing_them_again(operator, nightly):
+    key = {"HTTP_IDEMPOTENCY_KEY": "run-1"}
+    first = operator.post(reverse("api:schedule-run-now", args=["nightly"]), **key)
+    again = operator.post(reverse("api:schedule-run-now", args=["nightly"]), **key)
+    assert (again.status_code, again.json()["id"]) == (202, first.json()["id"])
+    assert again["Idempotent-Replayed"] == "true"
+    assert Job.objects.filter(schedule=nightly, scheduled_for__isnull=True).count() == 1  # one run now
+    hourly = {**NIGHTLY, "name": "hourly", "cron": "0 * * * *"}
+    created = operator.post(reverse("api:schedule-list"), hourly, format="json", HTTP_IDEMPOTENCY_KEY="add-1")
+    replayed = operator.post(reverse("api:schedule-list"), hourly, format="json", HTTP_IDEMPOTENCY_KEY="add-1")
+    assert (created.status_code, replayed.status_code) == (201, 201)  # not "name taken"
+    assert replayed.json() == created.json()
+    other = operator.post(reverse("api:schedule-list"), {**hourly, "cron": "5 * * * *"}, format="json",
+                          HTTP_IDEMPOTENCY_KEY="add-1")  # fmt: skip
+    assert other.status_code == 422
+    assert Schedule.objects.filter(name="hourly").get().cron == "0 * * * *"
+
+
 def test_run_now_while_a_run_goes_on_with_overlap_skip_is_409(operator, nightly):
     Job.objects.filter(schedule=nightly).update(status="running", attempts=1)
     assert operator.post(reverse("api:schedule-run-now", args=["nightly"])).status_code == 409
