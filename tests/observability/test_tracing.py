@@ -1,6 +1,7 @@
 """Traces with the SDK's in-memory exporter: the request, the enqueue and each attempt in one trace."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from opentelemetry import trace
@@ -55,6 +56,23 @@ def test_request_enqueue_and_run_are_one_trace(spans, api_client, django_capture
     assert dict(attempt.attributes) == {
         "job.id": job.pk, "job.handler": "jobs.noop", "job.queue": "default", "job.attempt": 1, "job.outcome": "succeeded",
     }  # fmt: skip
+
+
+def test_a_feed_upload_and_its_import_job_are_one_trace(spans, staff_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    feed = SimpleUploadedFile("feed.csv", b"sku,price,stock\nA-1,9.90,3\nB-2,4.50,0\n")
+    response = staff_client.post(reverse("api:update-create"), {"file": feed}, format="multipart",
+                               HTTP_TRACEPARENT=f"00-{TRACE}-{PARENT}-01")  # fmt: skip
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    run(job.pk)
+    found = by_name(spans)
+    request, enqueue, attempt = found["POST"], found["job.enqueue"], found["job.run"]
+    assert {s.context.trace_id for s in (request, enqueue, attempt)} == {int(TRACE, 16)}
+    assert enqueue.parent.span_id == request.context.span_id
+    assert attempt.parent.span_id == enqueue.context.span_id
+    assert attempt.attributes["job.handler"] == "updater.import_feed"
+    assert attempt.attributes["job.outcome"] == "succeeded"
 
 
 def test_a_request_without_traceparent_gives_the_job_the_requests_trace(spans, api_client):
