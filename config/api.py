@@ -130,7 +130,7 @@ def _error_codes(path: str, method: str) -> set[str]:
         codes.add("409")
     if method == "post" and path.endswith(("/jobs/retry/", "/jobs/cancel/")):
         codes.add("400")  # the filter body
-    if method == "post" and path.endswith(("/jobs/", "/jobs/batch/", "/updates/")):
+    if method == "post" and path.endswith(("/jobs/", "/jobs/batch/", "/updates/", "/schedules/", "/run-now/")):
         codes.add("422")  # an Idempotency-Key reused with another request
     if method == "post" and "/updates/" in path:
         codes.add("403")

@@ -44,10 +44,12 @@ class ScheduleWriteSerializer(serializers.Serializer):
 
 class ScheduleSerializer(serializers.ModelSerializer):
     paused = serializers.BooleanField(source="is_paused")
-    paused_by = serializers.CharField(source="paused_by.username", default=None)
-    created_by = serializers.CharField(source="created_by.username", default=None)
-    last_run_status = serializers.CharField(read_only=True, default=None, help_text="the latest started firing's")
-    last_run_at = serializers.DateTimeField(read_only=True, default=None)
+    paused_by = serializers.CharField(source="paused_by.username", default=None, allow_null=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
+    last_run_status = serializers.CharField(
+        read_only=True, default=None, allow_null=True, help_text="the latest started firing's"
+    )
+    last_run_at = serializers.DateTimeField(read_only=True, default=None, allow_null=True)
     url = serializers.SerializerMethodField()
 
     class Meta:

@@ -66,7 +66,7 @@ class JobAcceptedSerializer(serializers.Serializer):
 
 
 class JobEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = JobEvent
@@ -74,7 +74,7 @@ class JobEventSerializer(serializers.ModelSerializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True)
     status_url = serializers.SerializerMethodField()
     duration = serializers.SerializerMethodField()
 

@@ -27,10 +27,20 @@ def test_operations_have_readable_ids_and_tags(schema):
 
 def test_every_post_that_creates_work_documents_the_idempotency_key_and_its_422(schema):
     ops = operations(schema)
-    for name in ("job_enqueue", "job_enqueue_batch", "feed_import"):
+    for name in ("job_enqueue", "job_enqueue_batch", "feed_import", "schedule_create", "schedule_run_now"):
         assert "Idempotency-Key" in [p["name"] for p in ops[name].get("parameters", []) if p["in"] == "header"]
         assert "422" in ops[name]["responses"]
     assert "400" in ops["jobs_retry_matching"]["responses"] and "409" in ops["job_enqueue_batch"]["responses"]
+
+
+def test_fields_a_system_made_row_leaves_empty_are_nullable(schema):
+    # A scheduled firing has no requester, a built-in schedule no creator.
+    components = schema["components"]["schemas"]
+    for component, field in [
+        ("Job", "requested_by"), ("JobDetail", "requested_by"), ("Schedule", "created_by"),
+        ("Schedule", "paused_by"), ("Schedule", "last_run_status"), ("Schedule", "last_run_at"),
+    ]:  # fmt: skip
+        assert components[component]["properties"][field].get("nullable"), (component, field)
 
 
 def test_the_token_endpoint_needs_no_authentication(schema):
