@@ -75,10 +75,14 @@ class Job(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
 
+    # No index of their own for either: job_owner_created_idx leads with requested_by, and job_trace_idx
+    # is a plain btree (trace ids are matched exactly; db_index would add a LIKE index on PostgreSQL).
+    # Every index is written on each insert and status change, which is most of what a job costs.
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs",
+        db_index=False,
     )
-    trace_id = models.CharField(max_length=32, db_index=True)
+    trace_id = models.CharField(max_length=32)
     # The span id of the enqueue's span when tracing is on: each attempt's span is its child.
     trace_parent = models.CharField(max_length=16, blank=True, default="")
     reserved_by = models.CharField(max_length=200, blank=True, default="", help_text="the cluster holding it")
@@ -88,8 +92,8 @@ class Job(models.Model):
     # so a job without any pays nothing (jobs.services.dependencies).
     has_dependants = models.BooleanField(default=False)
     # A firing of a schedule: its nominal time (null for a run-now), one job per (schedule, time).
-    schedule = models.ForeignKey(
-        "jobs.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    schedule = models.ForeignKey(  # indexed by job_schedule_started_idx, which leads with it
+        "jobs.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs", db_index=False
     )
     scheduled_for = models.DateTimeField(null=True, blank=True)
 
@@ -109,6 +113,7 @@ class Job(models.Model):
             models.Index(fields=["status", "-created_at"], name="job_status_created_idx"),
             models.Index(fields=["handler", "-created_at"], name="job_handler_created_idx"),
             models.Index(fields=["requested_by", "-created_at"], name="job_owner_created_idx"),
+            models.Index(fields=["trace_id"], name="job_trace_idx"),
             models.Index(fields=["status", "finished_at"], name="job_status_finished_idx"),
             # The claim: equality on queue, then exactly its ORDER BY (priority DESC, run_after, id).
             models.Index(fields=["queue", "-priority", "run_after", "id"], name="job_claim_idx", condition=QUEUED),
@@ -174,8 +179,9 @@ class JobDependency(models.Model):
     """`job` waits for `depends_on`: it becomes due once all its upstream jobs succeeded, and ends
     CANCELLED when one of them fails for good, is cancelled or expires. Written only at enqueue."""
 
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="upstream_links")
-    depends_on = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="downstream_links")
+    # Indexed by the unique pair and the downstream index, which lead with each of them.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="upstream_links", db_index=False)
+    depends_on = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="downstream_links", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "depends_on"], name="jobdependency_unique_pair")]
@@ -203,7 +209,7 @@ class JobEvent(models.Model):
         DEFERRED = "deferred"
         LOG = "log"
 
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events", db_index=False)  # jobevent_job_at_idx
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     attempt = models.PositiveIntegerField(default=0)
