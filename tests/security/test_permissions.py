@@ -4,11 +4,10 @@ model of jobs.permissions and updater.permissions (the table in docs/SECURITY.md
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from jobs.models import Job
 from tests.commands.call import run_command
-from tests.factories import JobFactory
+from tests.factories import JobFactory, api_client_for
 from tests.security.conftest import ROLES, make_user
 from updater.models import Feed
 
@@ -34,13 +33,6 @@ DOORS = {
     "page_feed_upload": ["login", 403, 403, 403, 403, "done", "done"],
 }
 CASES = [(door, role, outcome) for door, outcomes in DOORS.items() for role, outcome in zip(ROLES, outcomes)]
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def web(user) -> Client:
@@ -78,7 +70,7 @@ def admin_retry(user, owner):
 
 def api_job(user, owner, action: str):
     job = JobFactory(requested_by=owner, status=Job.Status.FAILED if action == "retry" else Job.Status.QUEUED)
-    client = api(user)
+    client = api_client_for(user)
     if action == "detail":
         return client.get(reverse("api:job-detail", args=[job.pk])).status_code
     response = client.post(reverse(f"api:job-{action}", args=[job.pk]))
@@ -89,13 +81,13 @@ def api_job(user, owner, action: str):
 
 def api_enqueue(user, owner, handler: str):
     args = {"feed_id": Feed.objects.create(format="csv", size=1, file="feeds/x.csv").pk} if handler == "updater.import_feed" else {}
-    response = api(user).post(reverse("api:job-list"), {"handler": handler, "args": args}, format="json")
+    response = api_client_for(user).post(reverse("api:job-list"), {"handler": handler, "args": args}, format="json")
     assert Job.objects.filter(handler=handler).exists() == (response.status_code == 202)
     return response.status_code
 
 
 def api_batch(user, owner, handler: str):
-    response = api(user).post(reverse("api:job-batch"), {"jobs": [{"handler": handler}]}, format="json")
+    response = api_client_for(user).post(reverse("api:job-batch"), {"jobs": [{"handler": handler}]}, format="json")
     assert Job.objects.filter(handler=handler).exists() == (response.status_code == 202)
     return response.status_code
 
@@ -103,7 +95,7 @@ def api_batch(user, owner, handler: str):
 def api_matching(user, owner, action: str):
     """Bulk by filter over the owner's one job: the status, and with 202 how many were done."""
     job = JobFactory(requested_by=owner, status=Job.Status.FAILED if action == "retry" else Job.Status.QUEUED)
-    response = api(user).post(reverse(f"api:job-{action}-matching"), {"handler": job.handler}, format="json")
+    response = api_client_for(user).post(reverse(f"api:job-{action}-matching"), {"handler": job.handler}, format="json")
     if response.status_code != 202:
         assert job_state(job, action=action) == "unchanged"
         return response.status_code
@@ -112,7 +104,7 @@ def api_matching(user, owner, action: str):
 
 
 def api_feed(user, owner, name: str):
-    response = api(user).post(reverse(name), {"rows": [{"sku": "A", "price": "1.00"}]}, format="json")
+    response = api_client_for(user).post(reverse(name), {"rows": [{"sku": "A", "price": "1.00"}]}, format="json")
     return response.status_code
 
 
@@ -159,5 +151,5 @@ def test_commands_act_as_the_system_on_anyones_job(owner):
 def test_a_refused_api_answer_has_the_error_body(owner):
     operator = make_user("operator", owner)
     job = JobFactory(requested_by=owner, status=Job.Status.FAILED)
-    body = api(operator).post(reverse("api:job-retry", args=[job.pk])).json()
+    body = api_client_for(operator).post(reverse("api:job-retry", args=[job.pk])).json()
     assert body["code"] == "permission_denied" and "retry" in body["detail"] and body["errors"] == {}
