@@ -16,8 +16,11 @@ FIRINGS = 8
 
 def test_each_firing_of_an_every_second_schedule_runs_once_over_three_clusters(three_clusters):
     schedule = services.schedule_create(name="every-second", handler="jobs.noop", cron="* * * * * *", overlap="allow")
-    started = lambda: Job.objects.filter(schedule=schedule, started_at__isnull=False).count()  # noqa: E731
-    wait_for(lambda: started() >= FIRINGS, timeout=60, message=f"{FIRINGS} firings to start")
+    runs = Job.objects.filter(schedule=schedule, started_at__isnull=False)
+    # Until the race is real: enough firings, taken by more than one cluster (which cluster's pusher is
+    # first to a due firing is up to the machine's scheduler, so a loaded one may hand a few to one).
+    wait_for(lambda: runs.count() >= FIRINGS and runs.order_by().values("reserved_by").distinct().count() >= 2,
+             timeout=60, message=f"{FIRINGS} firings to start, on at least two clusters")  # fmt: skip
     services.schedule_pause(schedule=schedule)
     wait_for(lambda: not Job.objects.filter(schedule=schedule, status__in=Job.ACTIVE).exists(), timeout=30,
              message="the last firings to finish")  # fmt: skip
@@ -29,5 +32,3 @@ def test_each_firing_of_an_every_second_schedule_runs_once_over_three_clusters(t
     starts = Counter(JobEvent.objects.filter(job__schedule=schedule, kind="started").values_list("job_id", flat=True))
     assert set(starts.values()) == {1}  # each firing's job started once
     assert set(fired.values_list("status", flat=True)) == {Job.Status.SUCCEEDED}
-    # More than one cluster took part: the race was real.
-    assert len(set(fired.values_list("reserved_by", flat=True))) >= 2
