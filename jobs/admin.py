@@ -29,6 +29,11 @@ from jobs.registry import all_handlers
 from jobs.templatetags.console import badge_context, progress_percent, run_time
 
 
+
+def job_badge_html(job: Job) -> str:
+    """A job's status badge as every page draws it (a planted firing reads "scheduled in ...")."""
+    return mark_safe(render_to_string("jobs/_status_badge.html", badge_context(job)))
+
 class EstimatedCountPaginator(Paginator):
     """On PostgreSQL, an unfiltered changelist counts from the planner's estimate: COUNT(*) over
     millions of rows takes seconds, and the admin asks for it on every page."""
@@ -234,24 +239,29 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="depends on")
     def depends_on_display(self, job: Job) -> str:
-        return self._job_links(selectors.job_dependencies(job=job)[0])
+        return self._job_links(self._dependencies(job)[0])
 
     @admin.display(description="needed by")
     def needed_by_display(self, job: Job) -> str:
-        return self._job_links(selectors.job_dependencies(job=job)[1])
+        return self._job_links(self._dependencies(job)[1])
+
+    @staticmethod
+    def _dependencies(job: Job) -> tuple[list[Job], list[Job]]:
+        """Both lists from one read, kept on the job for the page's two fields."""
+        if not hasattr(job, "_dependency_lists"):
+            job._dependency_lists = selectors.job_dependencies(job=job)
+        return job._dependency_lists
 
     def _job_links(self, jobs: list[Job]) -> str:
         if not jobs:
             return "—"
         return format_html_join(", ", '<a href="{}">#{}</a> {}', (
-            (reverse("admin:jobs_job_change", args=[other.pk]), other.pk,
-             mark_safe(render_to_string("jobs/_status_badge.html", badge_context(other))))
-            for other in jobs
+            (reverse("admin:jobs_job_change", args=[other.pk]), other.pk, job_badge_html(other)) for other in jobs
         ))  # fmt: skip
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job: Job) -> str:
-        return mark_safe(render_to_string("jobs/_status_badge.html", badge_context(job)))
+        return job_badge_html(job)
 
     @admin.display(description="progress")
     def progress_display(self, job: Job) -> str:

@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from jobs import schedule_selectors, selectors, services
-from jobs.admin import HandlerFilter
+from jobs.admin import HandlerFilter, job_badge_html
 from jobs.exceptions import DomainError, InvalidJob, PermissionDenied, UnknownHandler
 from jobs.models import Schedule
 from jobs.permissions import handler_may_enqueue
@@ -253,7 +253,7 @@ class ScheduleAdmin(admin.ModelAdmin):
         if not runs:
             return "— (never fired)"
         rows = format_html_join("", '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>', (
-            (reverse("admin:jobs_job_change", args=[job.pk]), job.pk, _badge(job.status),
+            (reverse("admin:jobs_job_change", args=[job.pk]), job.pk, job_badge_html(job),
              f"{job.scheduled_for:%Y-%m-%d %H:%M:%S} UTC" if job.scheduled_for else "run now",
              f"{job.started_at:%Y-%m-%d %H:%M:%S}" if job.started_at else "—")
             for job in runs

@@ -100,7 +100,7 @@ def job_list_live(request: HttpRequest) -> JsonResponse:
     if len(ids) > LIVE_MAX_IDS:
         return JsonResponse({"ids": [f"Give at most {LIVE_MAX_IDS} ids."]}, status=400)
     jobs = _with_permissions(selectors.job_list(user=request.user).filter(pk__in=ids), request.user)
-    next_url = _safe_next(request, request.GET.get("next"), reverse("jobs:list"))
+    next_url = safe_next(request, request.GET.get("next"), reverse("jobs:list"))
     return JsonResponse({"jobs": [_live_entry(job, _row_parts(job, next_url, request)) for job in jobs]})
 
 
@@ -130,7 +130,7 @@ def job_cancel_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     job = _get_or_404(request, pk)
-    back = _safe_next(request, request.POST.get("next"), reverse("jobs:detail", args=[job.pk]))
+    back = safe_next(request, request.POST.get("next"), reverse("jobs:detail", args=[job.pk]))
     if not may_act(request.user, action, job):
         messages.error(request, f"You do not have permission to {action} jobs.")
         return redirect(back)
@@ -167,7 +167,7 @@ def queue_pause_action(request: HttpRequest, name: str) -> HttpResponse:
 def job_bulk_action(request: HttpRequest) -> HttpResponse:
     """Retry or cancel the jobs ticked on the list (`ids`, `action`), by the same rules as one at a
     time; the message counts what was done and, by reason, what was skipped."""
-    back = _safe_next(request, request.POST.get("next"), reverse("jobs:list"))
+    back = safe_next(request, request.POST.get("next"), reverse("jobs:list"))
     action = request.POST.get("action", "")
     raw_ids = [part for part in request.POST.getlist("ids") if part.strip()]
     if action not in BULK_VERBS:
@@ -303,7 +303,7 @@ def _live_entry(job: Job, parts: dict[str, str]) -> dict:
     return {"id": job.pk, "status": job.status, "active": not job.is_finished, "parts": parts}
 
 
-def _safe_next(request: HttpRequest, candidate: str | None, fallback: str) -> str:
+def safe_next(request: HttpRequest, candidate: str | None, fallback: str) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

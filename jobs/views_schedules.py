@@ -16,7 +16,7 @@ from jobs import schedule_selectors, selectors, services
 from jobs.exceptions import DomainError, PermissionDenied, ScheduleNotFound
 from jobs.models import Job, Schedule
 from jobs.schedule_console import SchedulePageFilter, schedule_may
-from jobs.views import _safe_next
+from jobs.views import safe_next
 
 ACTIONS = {"pause": services.schedule_pause, "resume": services.schedule_resume, "run": services.schedule_run_now}
 
@@ -70,7 +70,7 @@ def schedule_run_now_action(request: HttpRequest, name: str) -> HttpResponse:
 def _act(request: HttpRequest, name: str, action: str) -> HttpResponse:
     """One service call; a refusal (permission, a run still going, quota) is an error message."""
     schedule = _get_or_404(request, name)
-    back = _safe_next(request, request.POST.get("next"), reverse("jobs:schedule-detail", args=[schedule.name]))
+    back = safe_next(request, request.POST.get("next"), reverse("jobs:schedule-detail", args=[schedule.name]))
     try:
         outcome = ACTIONS[action](schedule=schedule, by=request.user)
     except DomainError as exc:

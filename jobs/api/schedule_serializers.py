@@ -3,10 +3,10 @@ rest, field by field), and how a schedule is shown."""
 
 from __future__ import annotations
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from config.fields import StrictCharField
+from jobs.api.serializers import api_url
 from jobs.datetimes import check_offset
 from jobs.models import Job, Schedule
 from jobs.selectors import schedule_runs
@@ -63,9 +63,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, schedule: Schedule) -> str:
-        path = reverse("api:schedule-detail", args=[schedule.name])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
+        return api_url(self.context.get("request"), "api:schedule-detail", schedule.name)
 
 
 class ScheduleRunSerializer(serializers.ModelSerializer):

@@ -3,7 +3,6 @@ view parses, calls one service or selector, and shows the result; errors are the
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
@@ -14,7 +13,7 @@ from config.api import StrictPageSizeMixin
 from jobs import selectors, services
 from jobs.api.idempotency import idempotent
 from jobs.api.schedule_serializers import ScheduleDetailSerializer, ScheduleSerializer, ScheduleWriteSerializer
-from jobs.api.serializers import JobAcceptedSerializer
+from jobs.api.serializers import JobAcceptedSerializer, api_url
 from jobs.api.views import IDEMPOTENCY_KEY, accepted
 from jobs.models import Schedule
 
@@ -53,7 +52,7 @@ class ScheduleListCreateApi(generics.ListAPIView):
         serializer = ScheduleWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         schedule = services.schedule_create(by=request.user, **serializer.validated_data)
-        location = request.build_absolute_uri(reverse("api:schedule-detail", args=[schedule.name]))
+        location = api_url(request, "api:schedule-detail", schedule.name)
         return _shown(schedule, request, code=status.HTTP_201_CREATED, headers={"Location": location})
 
 

@@ -13,6 +13,12 @@ from jobs.services.dependencies import MAX_DEPENDENCIES
 JOB_ID_MAX = 2**63 - 1  # a bigint: a larger id is a 400, not a database error
 
 
+def api_url(request, name: str, *args) -> str:
+    """An API route's absolute URL for `request`; its path alone without one (a command, a test)."""
+    path = reverse(name, args=args)
+    return request.build_absolute_uri(path) if request else path
+
+
 class JobEnqueueSerializer(serializers.Serializer):
     handler = StrictCharField(max_length=200)
     args = serializers.DictField(required=False, default=dict)
@@ -89,9 +95,7 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status_url(self, job: Job) -> str:
-        path = reverse("api:job-detail", args=[job.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
+        return api_url(self.context.get("request"), "api:job-detail", job.pk)
 
     def get_duration(self, job: Job) -> float | None:
         return job.duration.total_seconds() if job.duration is not None else None

@@ -102,7 +102,7 @@ def job_expire_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
         )
         # Read after the UPDATE: a dependant enqueued meanwhile has marked its row by now (or waited for us).
         linked = Job.objects.filter(pk__in=expired_ids, has_dependants=True).values_list("pk", flat=True)
-        job_dependants_cancel(ended=dict.fromkeys(linked if expired else [], Job.Status.EXPIRED))
+        job_dependants_cancel(ended=dict.fromkeys(linked, Job.Status.EXPIRED))
     if expired:
         metrics.EXPIRED.inc(len(expired))
         logger.warning("jobs expired", extra={"action": "job.expired", "count": len(expired)})

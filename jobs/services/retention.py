@@ -5,8 +5,9 @@ Deletion runs in batches of JOBS_PRUNE_BATCH jobs, each its own short transactio
 (select the ids through `job_status_finished_idx`, delete their events and their dependency links,
 delete the jobs), so no lock is held for long and enqueues and claims carry on beside it
 (docs/BENCHMARKS.md, "Pruning"). JobEvent and JobDependency are the tables that reference a job; their
-FKs are deferred, but they go first anyway. A link to a pruned upstream job is gone with it: that job
-had succeeded (else its dependant had been cancelled), so the dependant waits only for the others."""
+FKs are deferred, but they go first anyway. A link to a pruned upstream job is gone with it: a waiting
+dependant then waits only for its other dependencies (the pruned one had succeeded), and a cancelled
+dependant retried later no longer sees the failure that cancelled it."""
 
 from __future__ import annotations
 

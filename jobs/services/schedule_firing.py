@@ -109,8 +109,8 @@ def schedule_unplant(*, schedule: Schedule) -> int:
 def schedule_plant_missing(*, limit: int = 100) -> int:
     """The upkeep's sweep: plant the next firing of each enabled schedule that has none (one query
     when none is missing). Returns how many jobs it inserted."""
-    missing = (
-        Schedule.objects.filter(paused_at__isnull=True)
+    missing = (  # a schedule whose handler is gone (a deploy removed it) waits for it, not logged each tick
+        Schedule.objects.filter(paused_at__isnull=True, handler__in=[spec.name for spec in all_handlers()])
         .filter(~Q(kind=Schedule.Kind.ONCE) | Q(next_run_at__isnull=False))
         .exclude(Exists(Job.objects.filter(_planted(OuterRef("pk")))))
     )
@@ -134,7 +134,7 @@ def schedule_fire(*, job: Job, now: datetime | None = None) -> bool:
             schedule_plant(schedule=schedule, now=now)
         return True
     missed = _missed(schedule, job, now)
-    if missed and schedule.catch_up == Schedule.CatchUp.ALL:
+    if missed and schedule.catch_up == Schedule.CatchUp.ALL and not _later_firings(schedule, job):
         _plant_missed(schedule, after=job.scheduled_for, now=now)
     schedule_plant(schedule=schedule, now=now)
     if missed and schedule.catch_up == Schedule.CatchUp.SKIP:
@@ -152,6 +152,12 @@ def _missed(schedule: Schedule, job: Job, now: datetime) -> bool:
     return following is not None and following <= now - (job.run_after - job.scheduled_for)
 
 
+def _later_firings(schedule: Schedule, job: Job) -> bool:
+    """Whether firings after this one exist: it is then one of the missed ones planted at once (which
+    start late too), and planting them again would grow with the square of the cap."""
+    return Job.objects.filter(schedule_id=schedule.pk, scheduled_for__gt=job.scheduled_for).exists()
+
+
 def _plant_missed(schedule: Schedule, *, after: datetime, now: datetime) -> None:
     """catch_up=all: the latest missed firings, all due now, so at most catch_up_limit run in all."""
     ticks = previous_ticks(
@@ -166,7 +172,7 @@ def _overlap(schedule: Schedule, job: Job) -> bool:
     if schedule.overlap == Schedule.Overlap.ALLOW:
         return True
     earlier = Q(started_at__lt=job.started_at) | Q(started_at=job.started_at, pk__lt=job.pk)
-    previous = list(Job.objects.running().filter(earlier, schedule_id=schedule.pk).exclude(pk=job.pk))
+    previous = list(Job.objects.running().filter(earlier, schedule_id=schedule.pk))
     if not previous:
         return True
     if schedule.overlap == Schedule.Overlap.SKIP:

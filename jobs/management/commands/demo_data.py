@@ -44,6 +44,6 @@ class Command(BaseCommand):
         if not Schedule.objects.filter(name=DEMO_SCHEDULE).exists():
             services.schedule_create(
                 name=DEMO_SCHEDULE, handler="jobs.noop", cron="* * * * *",
-                description="A demo: fires every minute. Pause it, edit it or remove it on its page.",
+                description="A demo: fires every minute. Pause or run it on its page; edit or remove it in the admin.",
             )  # fmt: skip
         self.stdout.write(f"Demo admin: {username}")
