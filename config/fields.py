@@ -17,3 +17,15 @@ class StrictFloatField(serializers.FloatField):
         if isinstance(data, bool):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class RefuseUnknownFields:
+    """A serializer mixin: a field it does not know is a 400, since a client sending an option this
+    version lacks must not believe it was applied. (In to_internal_value, not validate: a list's
+    items have no initial_data.)"""
+
+    def to_internal_value(self, data) -> dict:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)

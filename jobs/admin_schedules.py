@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from jobs import schedule_selectors, selectors, services
+from jobs import selectors, services
 from jobs.admin import HandlerFilter, job_badge_html
 from jobs.exceptions import DomainError, InvalidJob, PermissionDenied, UnknownHandler
 from jobs.models import Schedule
@@ -130,7 +130,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         try:
-            return schedule_selectors.schedule_list_outcomes(user=request.user)
+            return selectors.schedule_list(user=request.user)
         except PermissionDenied:  # staff without a Schedule permission: the admin refuses them on its own
             return Schedule.objects.none()
 

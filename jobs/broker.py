@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import psycopg
 from django.conf import settings
@@ -38,6 +39,9 @@ from jobs.services.wakeup import CHANNEL, SETTLE_SECONDS
 logger = logging.getLogger(__name__)
 
 RUN = "jobs.runner.run"
+# How far back the upkeep looks for ended jobs whose dependants a dying worker left waiting (its gap is
+# milliseconds; `jobs_recover` looks at every waiting job).
+RECOVER_WINDOW = timedelta(hours=1)
 
 
 def cluster_id() -> str:
@@ -250,7 +254,7 @@ class _Upkeep(threading.Thread):
         services.job_requeue_stale()
         services.job_release_reserved()
         services.job_expire_overdue()
-        services.job_dependants_recover()
+        services.job_dependants_recover(since=timezone.now() - RECOVER_WINDOW)
         services.cluster_forget_dead()
         if not self.builtins_ensured:  # once per cluster: they are data, changed only by a deploy
             services.schedule_ensure_builtins()

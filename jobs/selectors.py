@@ -82,12 +82,14 @@ def _rate_limit(handler: str) -> tuple[int, float] | None:
 
 
 def schedule_list(*, user=None) -> QuerySet[Schedule]:
-    """Every schedule, by name, with its latest started firing's `last_run_status` and `last_run_at`, for
-    the system or staff with a Schedule permission; PermissionDenied for anyone else."""
+    """Every schedule, by name, with its latest started firing (`last_run_id`, `last_run_status`,
+    `last_run_at`), for the system or staff with a Schedule permission; PermissionDenied for anyone else."""
     schedule_check_may(by=user, action="view")
     latest = Job.objects.filter(schedule=OuterRef("pk"), started_at__isnull=False).order_by("-started_at")
     return Schedule.objects.select_related("paused_by", "created_by").annotate(
-        last_run_status=Subquery(latest.values("status")[:1]), last_run_at=Subquery(latest.values("started_at")[:1])
+        last_run_id=Subquery(latest.values("pk")[:1]),
+        last_run_status=Subquery(latest.values("status")[:1]),
+        last_run_at=Subquery(latest.values("started_at")[:1]),
     )
 
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from jobs import schedule_selectors, selectors, services
+from jobs import selectors, services
 from jobs.exceptions import DomainError, PermissionDenied, ScheduleNotFound
 from jobs.models import Job, Schedule
 from jobs.schedule_console import SchedulePageFilter, schedule_may
@@ -25,7 +25,7 @@ ACTIONS = {"pause": services.schedule_pause, "resume": services.schedule_resume,
 @login_required
 def schedule_list_page(request: HttpRequest) -> HttpResponse:
     try:
-        schedules = schedule_selectors.schedule_list_outcomes(user=request.user)
+        schedules = selectors.schedule_list(user=request.user)
     except PermissionDenied as exc:
         raise Forbidden(str(exc)) from None
     found = SchedulePageFilter(request.GET, queryset=schedules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.fields import StrictCharField
+from config.fields import RefuseUnknownFields, StrictCharField
 from jobs.api.serializers import api_url
 from jobs.datetimes import check_offset
 from jobs.models import Job, Schedule
@@ -13,7 +13,7 @@ from jobs.selectors import schedule_runs
 from jobs.services import schedule_next_runs
 
 
-class ScheduleWriteSerializer(serializers.Serializer):
+class ScheduleWriteSerializer(RefuseUnknownFields, serializers.Serializer):
     """Every editable field; on PATCH, only those given. A null option falls back to the handler's default."""
 
     name = StrictCharField(max_length=100)
@@ -35,11 +35,6 @@ class ScheduleWriteSerializer(serializers.Serializer):
     overlap = serializers.ChoiceField(choices=Schedule.Overlap.choices, required=False)
     jitter_seconds = serializers.IntegerField(required=False, min_value=0, max_value=3600)
 
-    def to_internal_value(self, data) -> dict:
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        if unknown:  # an option this version lacks must not look applied
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):

@@ -3,7 +3,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import StrictCharField, StrictFloatField
+from config.fields import RefuseUnknownFields, StrictCharField, StrictFloatField
 from jobs.datetimes import check_offset
 from jobs.filters import JobFilter
 from jobs.models import Job, JobEvent
@@ -19,7 +19,7 @@ def api_url(request, name: str, *args) -> str:
     return request.build_absolute_uri(path) if request else path
 
 
-class JobEnqueueSerializer(serializers.Serializer):
+class JobEnqueueSerializer(RefuseUnknownFields, serializers.Serializer):
     handler = StrictCharField(max_length=200)
     args = serializers.DictField(required=False, default=dict)
     queue = StrictCharField(max_length=64, required=False)
@@ -43,14 +43,6 @@ class JobEnqueueSerializer(serializers.Serializer):
         fields["timeout"] = serializers.IntegerField(required=False, min_value=1, max_value=settings.JOBS_MAX_TIMEOUT)
         fields["delay"] = StrictFloatField(required=False, min_value=0, max_value=settings.JOBS_MAX_DELAY_SECONDS)
         return fields
-
-    def to_internal_value(self, data) -> dict:
-        # A field we do not know is refused: a client sending an option this version lacks must not
-        # believe it was applied. (Checked here, not in validate: a batch's items have no initial_data.)
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
     def validate(self, data: dict) -> dict:
         if "delay" in data and "run_after" in data:
@@ -184,7 +176,7 @@ class JobBatchItemSerializer(JobEnqueueSerializer):
     )
 
 
-class JobBatchSerializer(serializers.Serializer):
+class JobBatchSerializer(RefuseUnknownFields, serializers.Serializer):
     """`{"jobs": [...]}`: up to settings.JOBS_BATCH_MAX_JOBS items, each what POST /jobs/ takes (and a
     `ref`). Errors name the item: `{"jobs": {"3": {"args": ["..."]}}}`."""
 
@@ -195,11 +187,6 @@ class JobBatchSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"Give at most {settings.JOBS_BATCH_MAX_JOBS} jobs per batch.")
         return jobs
 
-    def validate(self, data: dict) -> dict:
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return data
 
 
 class JobBatchAcceptedSerializer(serializers.Serializer):

@@ -259,6 +259,17 @@ def test_the_upkeep_settles_dependants_a_dead_worker_left_waiting(ended, settled
     assert services.job_dependants_recover() == 0
 
 
+def test_the_upkeeps_recover_looks_only_at_dependants_of_recently_ended_jobs():
+    upstream = enqueue()
+    job = enqueue(depends_on=[upstream.pk])
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=upstream.pk).update(status=Job.Status.SUCCEEDED, finished_at=an_hour_ago)
+    assert services.job_dependants_recover(since=an_hour_ago + timedelta(minutes=1)) == 0
+    assert status(job) == Job.Status.WAITING
+    assert services.job_dependants_recover(since=an_hour_ago) == 1
+    assert status(job) == Job.Status.QUEUED
+
+
 def test_events_record_the_release():
     upstream = enqueue()
     job = enqueue(depends_on=[upstream.pk])
